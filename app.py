@@ -1,0 +1,85 @@
+"""Application factory: `create_app(config_class)` built from small register_* steps."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, ProductionConfig
+from extensions import csrf, db, limiter, login_manager, migrate
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(config_class=None):
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("APP_ENV", "development")]
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    app.config.from_object(config_class)
+    configure(app, config_class)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_hooks(app)
+    register_commands(app)
+    return app
+
+
+def configure(app, config_class):
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'app.db'}"
+    if issubclass(config_class, ProductionConfig):
+        ProductionConfig.check(app.config)
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY"],
+                                x_proto=app.config["TRUST_PROXY"])
+    from domain.passwords import hasher_for
+    app.extensions["password_hasher"] = hasher_for(app.config)
+    logging.basicConfig(level=logging.INFO)
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from blueprints.accounts.session_loader import configure_login_manager
+    configure_login_manager(login_manager)
+
+
+def register_blueprints(app):
+    from blueprints.accounts import bp as accounts_bp
+    from blueprints.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_errorhandlers(app):
+    from blueprints.main.errors import register
+    register(app)
+
+
+def register_hooks(app):
+    from blueprints.main.hooks import register
+    register(app)
+    # SQLite: enforce foreign keys like PostgreSQL does.
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(connection, _record):
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+
+def register_commands(app):
+    from commands import register
+    register(app)
+

@@ -1,0 +1,191 @@
+from flask import current_app, flash, make_response, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from blueprints.accounts import bp
+from blueprints.accounts.forms import (
+    BindPhoneForm, ChangePasswordForm, ChangePhoneForm, ForgotPasswordForm, LoginForm,
+    RegisterForm,
+)
+from blueprints.accounts.sms_step import captcha_solved, send
+from blueprints.forms_util import add_error
+from blueprints.web import client_ip, invalid, redirect_to, redirect_url, render_page, safe_next
+from domain import accounts, captcha, login_sessions
+from extensions import db, limiter
+from sms import CodeProblem, Purpose
+
+
+def _sending(form) -> bool:
+    return request.method == "POST" and request.form.get("action") == "send_code"
+
+
+def _form_page(template, form, status=200, sms=None, **context):
+    return render_page(template, block="form", status=status, form=form, sms=sms, **context)
+
+
+def _apply_problem(form, problem):
+    field = form[problem.field] if problem.field in form else form.sms_code
+    add_error(field, problem.message)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect_to("main.home")
+    form = LoginForm(next=request.args.get("next"))
+    if not form.validate_on_submit():
+        return _form_page("accounts/login.html", form, 422 if form.is_submitted() else 200)
+    if not captcha_solved(form.captcha.data):
+        add_error(form.captcha, "图形验证码不正确，请看清新的图片后重新输入")
+        form.captcha.data = ""
+        return _form_page("accounts/login.html", form, 422)
+    try:
+        account = accounts.authenticate(form.id_number.data, form.password.data, client_ip())
+    except accounts.LoginRefused as refused:
+        form.captcha.data = ""
+        return _form_page("accounts/login.html", form, 422, refused=refused.message)
+    _log_in(account)
+    return redirect_url(safe_next(form.next.data) or url_for("main.home"))
+
+
+def _log_in(account):
+    session.clear()  # a new session at every login: nothing from before survives
+    login_sessions.start(account, client_ip())
+    db.session.commit()
+    login_user(account)
+    session.permanent = True
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        login_sessions.end(current_user.session_token)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("您已安全退出。", "success")
+    return redirect_to("accounts.login")
+
+
+@bp.route("/captcha.png")
+def captcha_image():
+    png = captcha.new_challenge(session, current_app.config["SECRET_KEY"],
+                                current_app.config["CAPTCHA_TTL_SECONDS"])
+    response = make_response(png)
+    response.headers["Content-Type"] = "image/png"
+    return response
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect_to("main.home")
+    form = RegisterForm()
+    if _sending(form):
+        result = send(form, Purpose.REGISTER)
+        return _form_page("accounts/register.html", form, result.status, sms=result)
+    if not form.validate_on_submit():
+        return _form_page("accounts/register.html", form, 422 if form.is_submitted() else 200)
+    data = accounts.Registration(
+        id_type=form.id_type.data, id_number=form.id_number.data, name=form.name.data,
+        phone=form.phone.data, sms_code=form.sms_code.data, password=form.password.data)
+    try:
+        account = accounts.register(data, client_ip())
+    except accounts.IdNumberTaken:
+        return _form_page("accounts/register.html", form, 409, id_taken=True)
+    except accounts.AccountProblem as problem:
+        _apply_problem(form, problem)
+        return _form_page("accounts/register.html", form, 422)
+    except CodeProblem as problem:
+        add_error(form.sms_code, str(problem))
+        return _form_page("accounts/register.html", form, 422)
+    _log_in(account)
+    flash("注册成功，欢迎！请开始填写信息采集。", "success")
+    return redirect_to("main.home")
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if _sending(form):
+        result = send(form, Purpose.RESET)
+        return _form_page("accounts/forgot_password.html", form, result.status, sms=result)
+    if not form.validate_on_submit():
+        return _form_page("accounts/forgot_password.html", form,
+                          422 if form.is_submitted() else 200)
+    try:
+        accounts.reset_password(form.id_number.data, form.phone.data, form.sms_code.data,
+                                form.password.data, client_ip())
+    except (accounts.AccountProblem, CodeProblem) as problem:
+        add_error(form.sms_code, getattr(problem, "message", str(problem)))
+        return _form_page("accounts/forgot_password.html", form, 422)
+    logout_user()
+    session.clear()
+    flash("密码已重置，其他设备上的登录已全部退出。请用新密码登录。", "success")
+    return redirect_to("accounts.login")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm(account=current_user)
+    if not form.validate_on_submit():
+        return _form_page("accounts/change_password.html", form,
+                          422 if form.is_submitted() else 200)
+    try:
+        accounts.change_password(current_user, form.old_password.data, form.password.data,
+                                 client_ip())
+    except accounts.AccountProblem as problem:
+        _apply_problem(form, problem)
+        return _form_page("accounts/change_password.html", form, 422)
+    flash("密码已修改，其他设备上的登录已全部退出。", "success")
+    return redirect_to("main.home")
+
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@login_required
+def change_phone():
+    form = ChangePhoneForm()
+    if _sending(form):
+        result = send(form, Purpose.CHANGE_PHONE, account=current_user)
+        return _form_page("accounts/change_phone.html", form, result.status, sms=result)
+    if not form.validate_on_submit():
+        return _form_page("accounts/change_phone.html", form, 422 if form.is_submitted() else 200)
+    try:
+        accounts.change_phone(current_user, form.current_password.data, form.phone.data,
+                              form.sms_code.data, client_ip())
+    except accounts.AccountProblem as problem:
+        _apply_problem(form, problem)
+        return _form_page("accounts/change_phone.html", form, 422)
+    except CodeProblem as problem:
+        add_error(form.sms_code, str(problem))
+        return _form_page("accounts/change_phone.html", form, 422)
+    flash("手机号已更换。", "success")
+    return redirect_to("main.home")
+
+
+@bp.route("/account/bind-phone", methods=["GET", "POST"])
+@login_required
+def bind_phone():
+    if not current_user.must_bind_phone:
+        return redirect_to("main.home")
+    form = BindPhoneForm(account=current_user)
+    if _sending(form):
+        result = send(form, Purpose.BIND, account=current_user)
+        return _form_page("accounts/bind_phone.html", form, result.status, sms=result)
+    if not form.validate_on_submit():
+        return _form_page("accounts/bind_phone.html", form, 422 if form.is_submitted() else 200)
+    try:
+        accounts.bind_phone(current_user, form.phone.data, form.sms_code.data, form.password.data,
+                            client_ip())
+    except accounts.AccountProblem as problem:
+        _apply_problem(form, problem)
+        return _form_page("accounts/bind_phone.html", form, 422)
+    except CodeProblem as problem:
+        add_error(form.sms_code, str(problem))
+        return _form_page("accounts/bind_phone.html", form, 422)
+    flash("手机号已绑定，新密码已生效。", "success")
+    return redirect_to("main.home")

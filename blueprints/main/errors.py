@@ -1,0 +1,56 @@
+"""Error pages, HTMX-aware: an HTMX request gets a short message swapped into the page's message
+area (or, for an expired session, a full redirect to the login page) instead of a whole page
+inside a fragment."""
+from flask import make_response, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from blueprints.web import is_htmx
+
+MESSAGES = {
+    400: ("请求无效", "页面可能已过期，请刷新页面后重新提交。"),
+    401: ("请先登录", "登录已过期或尚未登录，请重新登录。"),
+    403: ("没有权限", "您没有权限访问此页面。"),
+    404: ("页面不存在", "您访问的页面不存在，或您无权查看。请返回首页。"),
+    405: ("请求方式不正确", "请通过页面上的按钮操作。"),
+    413: ("文件过大", "上传的内容超过了大小限制，请压缩后重新上传。"),
+    429: ("操作过于频繁", "请稍后再试。"),
+    500: ("系统繁忙", "服务器出现问题，请稍后重试。您填写的内容未丢失，可返回上一页。"),
+}
+
+
+def error_response(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    message = detail or message
+    if is_htmx():
+        response = make_response(
+            render_template("main/_message.html", category="error", message=f"{title}：{message}"),
+            status)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return make_response(
+        render_template("main/error.html", title=title, message=message, status=status), status)
+
+
+def register(app):
+    for status in MESSAGES:
+        if status == 401:
+            continue
+        app.register_error_handler(status, lambda e, s=status: error_response(s))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(400, "页面已过期或来源不正确（CSRF校验失败），请刷新页面后重新提交。"
+                                   "您填写的内容需重新输入。")
+
+    @app.errorhandler(401)
+    def unauthorized(error):
+        login_url = url_for("accounts.login", next=request.full_path.rstrip("?")
+                            if request.method == "GET" else None)
+        if is_htmx():
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        response = make_response("", 303)
+        response.headers["Location"] = login_url
+        return response

@@ -1,0 +1,23 @@
+from flask import render_template
+from flask_login import current_user, login_required
+
+from blueprints.main import bp
+from domain.id_numbers import mask as mask_id
+from domain.phones import mask as mask_phone
+
+
+@bp.route("/home")
+@login_required
+def home():
+    return render_template("main/home.html", masked_id=mask_id(current_user.id_number),
+                           masked_phone=mask_phone(current_user.phone))
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("main/privacy.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    return {"status": "ok"}

@@ -1,0 +1,74 @@
+"""Operator commands: `flask regions load`, `flask accounts import-archive FILE`,
+`flask accounts create-staff ...`, `flask audit verify`."""
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from domain.accounts import AccountProblem
+from domain.id_numbers import InvalidIdNumber
+from domain.person_names import InvalidName
+from domain.phones import InvalidPhone
+
+regions_cli = AppGroup("regions", help="Yunnan's administrative divisions.")
+accounts_cli = AppGroup("accounts", help="Accounts: archive import and staff.")
+audit_cli = AppGroup("audit", help="The append-only audit log.")
+
+
+@regions_cli.command("load")
+def load_regions_command():
+    """Load or update the 16 prefectures and 129 counties (safe to repeat)."""
+    from domain.regions import load_regions
+    added, updated = load_regions()
+    click.echo(f"regions: {added} added, {updated} updated")
+
+
+@accounts_cli.command("import-archive")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_archive_command(path):
+    """Import existing accountants from a CSV or XLSX file (姓名,证件号码,资格级别,证书编号,取得日期)."""
+    from domain.archive_import import import_file
+    try:
+        report = import_file(path)
+    except ValueError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(f"accepted: {report.accepted}")
+    click.echo(f"unchanged: {report.unchanged}")
+    click.echo(f"rejected: {len(report.rejected)}")
+    for row, reason in report.rejected:
+        click.echo(f"  row {row}: {reason}")
+
+
+@accounts_cli.command("create-staff")
+@click.option("--role", required=True, type=click.Choice(["reviewer", "admin", "auditor"]))
+@click.option("--region", "region_code", required=True, help="county, prefecture or 530000")
+@click.option("--id-number", required=True)
+@click.option("--name", required=True)
+@click.option("--phone", required=True)
+def create_staff_command(role, region_code, id_number, name, phone):
+    """Create a staff account and print its one-time password."""
+    from domain.staff import create_staff
+    try:
+        account, password = create_staff(role, region_code, id_number, name, phone)
+    except (AccountProblem, InvalidIdNumber, InvalidName, InvalidPhone) as problem:
+        raise click.ClickException(str(getattr(problem, "message", problem))) from None
+    click.echo(f"created {role} {account.name} for {account.region.bureau_name}")
+    click.echo(f"one-time password (shown once, must be changed at first login): {password}")
+
+
+@audit_cli.command("verify")
+def verify_audit_command():
+    """Check the hash chain of the audit log; exit 1 if any row was edited or removed."""
+    from domain.audit import verify
+    problems = verify()
+    if problems:
+        for problem in problems:
+            click.echo(problem)
+        raise SystemExit(1)
+    click.echo("audit log intact")
+
+
+def register(app):
+    app.cli.add_command(regions_cli)
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(audit_cli)

@@ -1,0 +1,1 @@
+"""Domain rules in plain modules: nothing here touches `flask.request`."""

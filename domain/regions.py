@@ -1,0 +1,62 @@
+"""Yunnan's prefectures and counties (GB/T 2260, 2024) and their finance bureaus."""
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Region, RegionLevel
+
+DIVISIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "yunnan_divisions.json"
+PROVINCE_CODE = "530000"
+PROVINCE_NAME = "云南省"
+
+
+def bureau_name(name: str, level: str) -> str:
+    return "云南省财政厅" if level == RegionLevel.PROVINCE else f"{name}财政局"
+
+
+def read_divisions(path: Path = DIVISIONS_FILE) -> list[dict]:
+    """Province, prefectures and counties as flat rows, parents first."""
+    prefectures = json.loads(path.read_text(encoding="utf-8"))
+    rows = [dict(code=PROVINCE_CODE, name=PROVINCE_NAME, level=RegionLevel.PROVINCE,
+                 parent_code=None)]
+    for prefecture in prefectures:
+        rows.append(dict(code=prefecture["code"], name=prefecture["name"],
+                         level=RegionLevel.PREFECTURE, parent_code=PROVINCE_CODE))
+        rows.extend(dict(code=county["code"], name=county["name"], level=RegionLevel.COUNTY,
+                         parent_code=prefecture["code"]) for county in prefecture["counties"])
+    for row in rows:
+        row["bureau_name"] = bureau_name(row["name"], row["level"])
+    return rows
+
+
+def load_regions(path: Path = DIVISIONS_FILE) -> tuple[int, int]:
+    """Insert or update every division; safe to run any number of times. Returns (added, updated)."""
+    existing = {r.code: r for r in db.session.scalars(sa.select(Region))}
+    added = updated = 0
+    for row in read_divisions(path):
+        region = existing.get(row["code"])
+        if region is None:
+            db.session.add(Region(**row))
+            db.session.flush()
+            added += 1
+        elif any(getattr(region, key) != value for key, value in row.items()):
+            for key, value in row.items():
+                setattr(region, key, value)
+            updated += 1
+    db.session.commit()
+    return added, updated
+
+
+def get_region(code: str | None) -> Region | None:
+    return db.session.get(Region, code) if code else None
+
+
+def counties_of(prefecture_code: str) -> list[Region]:
+    return list(db.session.scalars(
+        sa.select(Region).where(Region.parent_code == prefecture_code).order_by(Region.code)))
+
+
+def prefectures() -> list[Region]:
+    return counties_of(PROVINCE_CODE)

@@ -1,0 +1,14 @@
+"""Typed SQLAlchemy models. Import from here: `from models import Account`."""
+from models.account import Account, Role
+from models.archive import ArchiveRecord
+from models.audit import AuditEntry
+from models.base import utcnow
+from models.captcha import SpentCaptcha
+from models.login_session import LoginSession
+from models.region import Region, RegionLevel
+from models.sms_code import SmsCode
+
+__all__ = [
+    "Account", "ArchiveRecord", "AuditEntry", "LoginSession", "Region", "RegionLevel", "Role",
+    "SmsCode", "SpentCaptcha", "utcnow",
+]

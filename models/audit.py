@@ -1,0 +1,24 @@
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from models.base import utcnow
+
+
+class AuditEntry(db.Model):
+    """One row of the append-only audit log; `row_hash` chains it to the row before."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(sa.String(80))
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(120), default="")
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    row_hash: Mapped[str] = mapped_column(sa.String(64))

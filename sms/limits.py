@@ -1,0 +1,75 @@
+"""How often codes may be sent: per phone, per IP, and a global daily budget.
+
+Counts live in the rate-limit storage (memory:// in one process, redis:// shared between hosts),
+through the `limits` library that Flask-Limiter also uses. Limits are checked before sending and
+counted only after a successful delivery, so a failed delivery costs the person nothing."""
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from limits import parse_many, RateLimitItemPerDay
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+class LimitExceeded(Exception):
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Rules:
+    limiter: MovingWindowRateLimiter
+    per_phone: list
+    per_ip: list
+    budget: object
+
+
+def _rules() -> _Rules:
+    app = current_app._get_current_object()
+    rules = app.extensions.get("sms_limits")
+    if rules is None:
+        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+        rules = _Rules(
+            limiter=MovingWindowRateLimiter(storage),
+            per_phone=parse_many(app.config["SMS_PHONE_LIMITS"]),
+            per_ip=parse_many(app.config["SMS_IP_LIMITS"]),
+            budget=RateLimitItemPerDay(app.config["SMS_DAILY_BUDGET"]),
+        )
+        app.extensions["sms_limits"] = rules
+    return rules
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}秒"
+    if seconds < 3600:
+        return f"{(seconds + 59) // 60}分钟"
+    return f"{(seconds + 3599) // 3600}小时"
+
+
+def _checks(phone: str, ip: str):
+    rules = _rules()
+    for item in rules.per_phone:
+        yield item, ("sms-phone", phone), "该手机号获取验证码过于频繁"
+    for item in rules.per_ip:
+        yield item, ("sms-ip", ip), "当前网络获取验证码过于频繁"
+    yield rules.budget, ("sms-budget", "all"), "今日短信发送量已达上限"
+
+
+def check_limits(phone: str, ip: str) -> None:
+    """Raise LimitExceeded, with when to try again, if one more send would break a limit."""
+    limiter = _rules().limiter
+    for item, keys, words in _checks(phone, ip):
+        if not limiter.test(item, *keys):
+            reset_at, _remaining = limiter.get_window_stats(item, *keys)
+            wait = max(1, int(reset_at - time.time()) + 1)
+            raise LimitExceeded(f"{words}，请{_wait_words(wait)}后再试", wait)
+
+
+def count_send(phone: str, ip: str) -> None:
+    limiter = _rules().limiter
+    for item, keys, _words in _checks(phone, ip):
+        limiter.hit(item, *keys)

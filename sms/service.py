@@ -1,0 +1,48 @@
+"""Sending a code end to end: limits, issue, deliver, count."""
+from flask import current_app
+
+from extensions import db
+from sms.codes import Purpose, issue_code, withdraw_code
+from sms.delivery import DeliveryFailed, deliver
+from sms.limits import check_limits, count_send
+
+PURPOSE_WORDS = {
+    Purpose.REGISTER: "注册账号",
+    Purpose.BIND: "绑定手机号",
+    Purpose.RESET: "找回密码",
+    Purpose.CHANGE_PHONE: "更换手机号",
+}
+
+
+def code_text(code: str, purpose: Purpose) -> str:
+    signature = current_app.config["SMS_SIGNATURE"]
+    minutes = current_app.config["SMS_CODE_TTL_SECONDS"] // 60
+    return (f"{signature}您正在{PURPOSE_WORDS[purpose]}，验证码{code}，{minutes}分钟内有效。"
+            "工作人员不会向您索要验证码，请勿告诉他人。")
+
+
+def send_code(phone: str, purpose: Purpose, ip: str, *, deliver_it: bool = True) -> None:
+    """Raise LimitExceeded or DeliveryFailed; on success the code is on its way and committed.
+
+    deliver_it=False counts the send without issuing anything: used where the answer must not
+    reveal whether an ID and phone belong together (forgot password)."""
+    check_limits(phone, ip)
+    if deliver_it:
+        code, code_id = issue_code(phone, purpose)
+        db.session.commit()
+        try:
+            deliver(phone, code_text(code, purpose))
+        except DeliveryFailed:
+            withdraw_code(code_id)
+            db.session.commit()
+            raise
+    count_send(phone, ip)
+
+
+def send_notice(phone: str, text: str) -> bool:
+    """A notification (review decisions). Returns False if it could not be delivered."""
+    try:
+        deliver(phone, current_app.config["SMS_SIGNATURE"] + text)
+    except DeliveryFailed:
+        return False
+    return True
