@@ -22,3 +22,13 @@ class AuditEntry(db.Model):
     details: Mapped[str] = mapped_column(sa.Text, default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     row_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+# The guards the migrations install (each migration keeps its own frozen copy); tests that empty
+# the table between runs put them back from here.
+APPEND_ONLY_SQLITE = [
+    "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "
+    "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+    "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries "
+    "BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END",
+]

@@ -1,6 +1,7 @@
 """Account forms. Field rules come from the domain modules; these classes only wire them in."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import PasswordInput
 
@@ -112,7 +113,7 @@ class ResetSendCodeForm(SendCodeForm):
 
 
 class RegisterForm(IdentityMixin, NewPasswordMixin, FlaskForm):
-    id_type = SelectField("证件类型", choices=[(t, t) for t in id_numbers.ID_TYPES],
+    id_type = SelectField("证件类型", choices=[SelectChoice(t, t) for t in id_numbers.ID_TYPES],
                           default=id_numbers.RESIDENT_ID)
     id_number = id_number_field()
     name = StringField("姓名", filters=[_strip], render_kw={"autocomplete": "name",

@@ -1,0 +1,97 @@
+"""Fixtures: one migrated database per test session (SQLite file, or PostgreSQL when
+TEST_DATABASE_URL is set), emptied between tests; the real forms; the SMS outbox."""
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from config import TestConfig
+from extensions import db, limiter
+from models.audit import APPEND_ONLY_SQLITE
+from tests.helpers import CAPTCHA
+
+KEEP_TABLES = {"regions", "alembic_version"}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def outbox_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("sms") / "outbox.jsonl"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, outbox_path):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        SMS_OUTBOX = str(outbox_path)
+        CAPTCHA_TEST_ANSWER = CAPTCHA
+        WTF_CSRF_ENABLED = False
+
+    app = create_app(Config)
+    with app.app_context():
+        upgrade()
+        from domain.regions import load_regions
+        load_regions()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_state(app, outbox_path):
+    yield
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+    if outbox_path.exists():
+        outbox_path.unlink()
+    limiter.reset()
+    rules = app.extensions.get("sms_limits")
+    if rules is not None:
+        rules.limiter.storage.reset()
+    app.config["CAPTCHA_TEST_ANSWER"] = CAPTCHA
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _empty_tables():
+    engine = db.engine
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        connection.execute(sa.text("DROP TRIGGER IF EXISTS audit_entries_no_update"))
+        connection.execute(sa.text("DROP TRIGGER IF EXISTS audit_entries_no_delete"))
+        for table in tables:
+            connection.execute(table.delete())
+        for statement in APPEND_ONLY_SQLITE:
+            connection.execute(sa.text(statement))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def outbox(outbox_path):
+    return outbox_path

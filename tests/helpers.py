@@ -1,0 +1,63 @@
+"""Test helpers: valid identity numbers, the SMS outbox, and filling in the real forms."""
+import json
+import re
+from pathlib import Path
+
+from stdnum.cn import ric
+
+PASSWORD = "Yunnan#2026kj"
+CAPTCHA = "TEST"
+
+
+def make_id(region="530102", birth="19900101", seq="123") -> str:
+    body = f"{region}{birth}{seq}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def outbox_messages(path) -> list[dict]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def last_code(path, phone) -> str:
+    for message in reversed(outbox_messages(path)):
+        if message["to"] == phone:
+            return re.search(r"验证码(\d{6})", message["body"]).group(1)
+    raise AssertionError(f"no SMS to {phone} in the outbox")
+
+
+def htmx(extra=None) -> dict:
+    headers = {"HX-Request": "true"}
+    headers.update(extra or {})
+    return headers
+
+
+def registration_data(id_number, phone, name="张三", **overrides) -> dict:
+    data = {
+        "id_type": "居民身份证", "id_number": id_number, "name": name, "phone": phone,
+        "captcha": "", "sms_code": "", "password": PASSWORD, "password2": PASSWORD,
+        "consent": "y", "action": "register",
+    }
+    data.update(overrides)
+    return data
+
+
+def send_code(client, url, phone, **fields):
+    data = {"phone": phone, "captcha": CAPTCHA, "action": "send_code"}
+    data.update(fields)
+    return client.post(url, data=data)
+
+
+def register(client, outbox, id_number, phone, name="张三", password=PASSWORD):
+    response = send_code(client, "/register", phone)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    code = last_code(outbox, phone)
+    return client.post("/register", data=registration_data(
+        id_number, phone, name, sms_code=code, password=password, password2=password))
+
+
+def login(client, id_number, password=PASSWORD):
+    return client.post("/login", data={"id_number": id_number, "password": password,
+                                       "captcha": CAPTCHA})
