@@ -13,3 +13,24 @@ def validate_fields(form, *names) -> bool:
         if not form[name].validate(form, [inline] if inline else []):
             ok = False
     return ok
+
+
+def answers_of(form) -> dict[str, list[str]]:
+    """The form's applicable answers as form data ({name: [values]}), ready to store and to
+    load back with Form(formdata=MultiDict(answers))."""
+    answers = {}
+    names = form.relevant_names() if hasattr(form, "relevant_names") else list(form._fields)
+    for name in names:
+        field = form._fields.get(name)
+        if field is None or field.type == "CSRFTokenField":
+            continue
+        if field.type == "FormField":
+            answers.update(answers_of(field.form))
+        elif field.type == "FieldList":
+            for entry in field.entries:
+                answers.update(answers_of(entry.form))
+        elif field.type == "SelectMultipleField" or isinstance(field.data, list):
+            answers[field.name] = [str(v) for v in field.data or []]
+        else:
+            answers[field.name] = [str(field.data)] if field.data not in (None, "") else []
+    return answers

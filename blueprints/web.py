@@ -5,7 +5,10 @@
 """
 from urllib.parse import urlsplit
 
+from functools import lru_cache
+
 from flask import current_app, make_response, redirect, render_template, request, url_for
+from jinja2 import nodes
 
 
 def is_htmx() -> bool:
@@ -16,14 +19,34 @@ def is_htmx() -> bool:
 def render_page(template: str, block: str = "content", status: int = 200, **context):
     """The whole page, or only `block` of it for an HTMX request."""
     if is_htmx():
-        tmpl = current_app.jinja_env.get_template(template)
-        ctx = tmpl.new_context(_template_context(context))
-        html = "".join(tmpl.blocks[block](ctx))
-        response = make_response(html, status)
+        response = make_response(render_block(template, block, context), status)
     else:
         response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def render_block(template: str, block: str, context: dict) -> str:
+    """One block of a template, found in the template or in the templates it extends."""
+    env = current_app.jinja_env
+    tmpl = env.get_template(template)
+    ctx = tmpl.new_context(_template_context(context))
+    for parent_name in _parents(template):
+        # What Jinja's {% extends %} does at render time: parent blocks after the child's.
+        for name, func in env.get_template(parent_name).blocks.items():
+            ctx.blocks.setdefault(name, []).append(func)
+    return "".join(ctx.blocks[block][0](ctx))
+
+
+@lru_cache(maxsize=None)
+def _parents(template: str) -> tuple[str, ...]:
+    env = current_app.jinja_env
+    source = env.loader.get_source(env, template)[0]
+    extends = env.parse(source).find(nodes.Extends)
+    if extends is None or not isinstance(extends.template, nodes.Const):
+        return ()
+    parent = extends.template.value
+    return (parent, *_parents(parent))
 
 
 def _template_context(context: dict) -> dict:

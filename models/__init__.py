@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models. Import from here: `from models import Account`."""
 from models.account import Account, Role
+from models.application import Application, ApplicationStatus, Section
 from models.archive import ArchiveRecord
 from models.audit import AuditEntry
 from models.base import utcnow
@@ -9,6 +10,6 @@ from models.region import Region, RegionLevel
 from models.sms_code import SmsCode
 
 __all__ = [
-    "Account", "ArchiveRecord", "AuditEntry", "LoginSession", "Region", "RegionLevel", "Role",
-    "SmsCode", "SpentCaptcha", "utcnow",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "LoginSession", "Region", "RegionLevel", "Role",
+    "Section", "SmsCode", "SpentCaptcha", "utcnow",
 ]

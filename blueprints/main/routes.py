@@ -1,4 +1,4 @@
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from blueprints.main import bp
@@ -9,6 +9,8 @@ from domain.phones import mask as mask_phone
 @bp.route("/home")
 @login_required
 def home():
+    if not current_user.is_staff:
+        return redirect(url_for("collection.index"))
     return render_template("main/home.html", masked_id=mask_id(current_user.id_number),
                            masked_phone=mask_phone(current_user.phone))
 

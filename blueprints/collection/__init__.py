@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("collection", __name__, url_prefix="/collection")
+
+from blueprints.collection import routes  # noqa: E402,F401

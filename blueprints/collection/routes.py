@@ -1,0 +1,72 @@
+from flask import abort, request
+from flask_login import current_user, login_required
+
+from blueprints.collection import bp
+from blueprints.collection.sources import build_form, with_records_changed
+from blueprints.forms_util import answers_of
+from blueprints.web import invalid, redirect_to, render_page
+from domain import applications
+from domain.sections import DATA_SECTIONS, SECTION_KEYS, TITLES, status_of
+
+# Actions that re-render the form with what was typed, without validating or saving it.
+_REFRESH = ("refresh", "add_record")
+
+
+@bp.before_request
+@login_required
+def applicants_only():
+    if current_user.is_staff:
+        abort(404)
+
+
+def _application():
+    return applications.application_for(current_user)
+
+
+@bp.route("")
+def index():
+    application = _application()
+    rows = [(info, status_of(application.section(info.key))) for info in DATA_SECTIONS]
+    return render_page("collection/index.html", application=application, rows=rows)
+
+
+def _section_page(application, key, form, status=200, **context):
+    return render_page(f"collection/{key}.html", block="form", status=status,
+                       application=application, key=key, title=TITLES[key], form=form,
+                       locked=applications.lock_reason(application, key), **context)
+
+
+@bp.route("/<key>", methods=["GET", "POST"])
+def section(key):
+    if key not in SECTION_KEYS:
+        abort(404)
+    application = _application()
+    if request.method == "GET":
+        return _section_page(application, key, build_form(application, key))
+    reason = applications.lock_reason(application, key)
+    if reason:
+        return _section_page(application, key, build_form(application, key), 409)
+    action = request.form.get("action", "save")
+    if action in _REFRESH or action.startswith("remove_record_"):
+        formdata = with_records_changed(request.form, action) if key == "qualification" \
+            else request.form
+        applications.save_draft(application, key, formdata.to_dict(flat=False))
+        return _section_page(application, key, build_form(application, key, formdata))
+    form = build_form(application, key, request.form)
+    if not form.validate():
+        applications.save_draft(application, key, request.form.to_dict(flat=False))
+        return _section_page(application, key, form, 422)
+    applications.save_section(application, key, answers_of(form))
+    return redirect_to("collection.index")
+
+
+@bp.route("/<key>/draft", methods=["POST"])
+def save_draft(key):
+    if key not in SECTION_KEYS:
+        abort(404)
+    application = _application()
+    try:
+        applications.save_draft(application, key, request.form.to_dict(flat=False))
+    except applications.SectionLocked as locked:
+        return locked.message, 409
+    return "", 204

@@ -1,0 +1,84 @@
+"""Where a section form's values come from: the request, the stored draft or answers, or, for
+an existing accountant's first visit to the qualification section, the archive."""
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+
+from blueprints.collection.forms import MAX_QUALIFICATIONS, SECTION_FORMS
+from domain.applications import stored_answers
+from domain.sections import first
+from extensions import db
+from models import ArchiveRecord
+
+_RECORD_KEY = re.compile(r"^records-(\d+)-(.+)$")
+
+
+def build_form(application, key, formdata=None):
+    """The section's form, filled from `formdata` or else from what is stored."""
+    account = application.account
+    if formdata is None:
+        stored = stored_answers(application, key)
+        if stored is None and key == "qualification":
+            stored = archive_answers(account.id_number)
+        formdata = MultiDict(_pairs(stored)) if stored is not None else None
+    kwargs = {}
+    if key == "basic":
+        kwargs["derived_identity"] = account.birth_date is not None
+    if key == "work":
+        kwargs["birth_date"] = birth_date_of(application)
+    return SECTION_FORMS[key](formdata=formdata, **kwargs)
+
+
+def _pairs(stored: dict):
+    return [(name, value) for name, values in stored.items() for value in values]
+
+
+def birth_date_of(application):
+    """From the ID number, or as typed in 基本信息 for documents that do not carry it."""
+    if application.account.birth_date:
+        return application.account.birth_date
+    typed = first(stored_answers(application, "basic"), "birth_date")
+    try:
+        return date.fromisoformat(typed) if typed else None
+    except ValueError:
+        return None
+
+
+def archive_answers(id_number: str) -> dict | None:
+    records = list(db.session.scalars(
+        sa.select(ArchiveRecord).where(ArchiveRecord.id_number == id_number)
+        .order_by(ArchiveRecord.obtained_on)))
+    if not records:
+        return None
+    answers = {"has": ["yes"]}
+    for index, record in enumerate(records[:MAX_QUALIFICATIONS]):
+        answers[f"records-{index}-level"] = [record.level]
+        answers[f"records-{index}-certificate_number"] = [record.certificate_number]
+        answers[f"records-{index}-obtained_on"] = [
+            record.obtained_on.isoformat() if record.obtained_on else ""]
+    return answers
+
+
+def with_records_changed(formdata: MultiDict, action: str) -> MultiDict:
+    """Add an empty qualification record, or remove record N, renumbering the rest."""
+    records: dict[int, dict[str, list[str]]] = {}
+    rest = MultiDict()
+    for name, values in formdata.lists():
+        match = _RECORD_KEY.match(name)
+        if match:
+            records.setdefault(int(match.group(1)), {})[match.group(2)] = values
+        elif name != "action":
+            rest.setlist(name, values)
+    ordered = [records[i] for i in sorted(records)]
+    if action == "add_record" and len(ordered) < MAX_QUALIFICATIONS:
+        ordered.append({"level": [""], "certificate_number": [""], "obtained_on": [""]})
+    elif action.startswith("remove_record_"):
+        index = int(action.rsplit("_", 1)[1]) if action.rsplit("_", 1)[1].isdigit() else -1
+        if 0 <= index < len(ordered) and len(ordered) > 1:
+            ordered.pop(index)
+    for index, record in enumerate(ordered):
+        for field, values in record.items():
+            rest.setlist(f"records-{index}-{field}", values)
+    return rest

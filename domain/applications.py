@@ -1,0 +1,104 @@
+"""An accountant's application: creation, which sections may change in which status, saving a
+section (and its draft), and the derived jurisdiction."""
+import sqlalchemy as sa
+
+from domain import audit
+from domain.jurisdiction import county_from_work
+from domain.sections import SECTION_KEYS
+from extensions import db
+from models import Account, Application, ApplicationStatus, Section, utcnow
+
+MAX_DRAFT_VALUE = 500     # characters kept per typed value in a draft
+MAX_DRAFT_FIELDS = 200
+
+
+class SectionLocked(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def application_for(account: Account) -> Application:
+    """The account's application, created on first use (safe against a double request)."""
+    query = sa.select(Application).where(Application.account_id == account.id)
+    application = db.session.scalar(query)
+    if application is None:
+        try:
+            with db.session.begin_nested():
+                application = Application(account_id=account.id)
+                db.session.add(application)
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            application = db.session.scalar(query)
+    return application
+
+
+def lock_reason(application: Application, key: str) -> str | None:
+    """Why the section cannot be changed now, or None when it can."""
+    status = application.status
+    if status == ApplicationStatus.PENDING:
+        return "信息已提交审核，审核期间不能修改。"
+    if status == ApplicationStatus.APPROVED:
+        return "信息已审核通过，不能再修改；如需变更，请使用信息变更功能。"
+    if status == ApplicationStatus.REJECTED:
+        section = application.section(key)
+        if section is None or not section.needs_changes:
+            return "审核未通过，但此部分无需修改；请修改标记为“需修改”的部分后重新提交。"
+    return None
+
+
+def check_editable(application: Application, key: str) -> None:
+    reason = lock_reason(application, key)
+    if reason:
+        raise SectionLocked(reason)
+
+
+def _section(application: Application, key: str) -> Section:
+    if key not in SECTION_KEYS:
+        raise KeyError(key)
+    section = application.section(key)
+    if section is None:
+        section = Section(key=key)
+        application.sections.append(section)
+    return section
+
+
+def save_section(application: Application, key: str, data: dict) -> None:
+    """Store valid answers (form-data shaped: {name: [values]}) and mark the section done."""
+    check_editable(application, key)
+    section = _section(application, key)
+    section.data = data
+    section.draft = None
+    section.completed = True
+    section.needs_changes = False
+    if key == "work":
+        application.jurisdiction_code = county_from_work(data)
+    application.updated_at = utcnow()
+    db.session.commit()
+
+
+def save_draft(application: Application, key: str, typed: dict) -> None:
+    """Keep what was typed, valid or not, so a reload or a lost connection loses nothing."""
+    check_editable(application, key)
+    section = _section(application, key)
+    section.draft = clip_draft(typed)
+    db.session.commit()
+
+
+def clip_draft(typed: dict) -> dict:
+    clipped = {}
+    for name, values in list(typed.items())[:MAX_DRAFT_FIELDS]:
+        if name in ("csrf_token", "action"):
+            continue
+        clipped[name[:60]] = [str(v)[:MAX_DRAFT_VALUE] for v in values[:20]]
+    return clipped
+
+
+def stored_answers(application: Application, key: str) -> dict | None:
+    """What the section's form should show: the draft if there is one, else the saved data."""
+    section = application.section(key)
+    if section is None:
+        return None
+    return section.draft if section.draft is not None else section.data
+
+

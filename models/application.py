@@ -1,0 +1,76 @@
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.base import utcnow
+
+
+class ApplicationStatus(enum.StrEnum):
+    DRAFT = "draft"          # 未提交
+    PENDING = "pending"      # 审核中
+    APPROVED = "approved"    # 审核成功
+    REJECTED = "rejected"    # 审核失败
+
+
+STATUS_LABELS = {
+    ApplicationStatus.DRAFT: "未提交",
+    ApplicationStatus.PENDING: "审核中",
+    ApplicationStatus.APPROVED: "审核成功",
+    ApplicationStatus.REJECTED: "审核失败",
+}
+
+
+class Application(db.Model):
+    """An accountant's collection (信息采集): one per applicant account."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        sa.Index("ix_applications_jurisdiction_status", "jurisdiction_code", "status",
+                 "submitted_at", "id"),
+        sa.Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default=ApplicationStatus.DRAFT)
+    # 属地: the county whose finance bureau reviews; derived on the server from the work section.
+    jurisdiction_code: Mapped[str | None] = mapped_column(sa.String(6),
+                                                          sa.ForeignKey("regions.code"))
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    account = relationship("Account", lazy="joined")
+    jurisdiction = relationship("Region", lazy="joined")
+    sections = relationship("Section", back_populates="application", lazy="selectin",
+                            cascade="all, delete-orphan")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[ApplicationStatus(self.status)]
+
+    def section(self, key: str) -> "Section | None":
+        return next((s for s in self.sections if s.key == key), None)
+
+
+class Section(db.Model):
+    """One section of an application: the last valid answers, and a draft of what was typed."""
+
+    __tablename__ = "application_sections"
+    __table_args__ = (sa.UniqueConstraint("application_id", "key", name="uq_section_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"))
+    key: Mapped[str] = mapped_column(sa.String(20))
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    draft: Mapped[dict | None] = mapped_column(sa.JSON)
+    completed: Mapped[bool] = mapped_column(default=False)
+    # Reopened by a reviewer's rejection: 需修改 until saved again.
+    needs_changes: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    application = relationship("Application", back_populates="sections")

@@ -1,0 +1,73 @@
+"""Browser fixtures: the app served on 127.0.0.1 by a real WSGI server in a thread, headless
+Debian Chromium sized like a phone, CSRF switched back on, and small page helpers."""
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session app on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "viewport": PHONE,
+        "is_mobile": True,
+        "has_touch": True,
+        "locale": "zh-CN",
+        "device_scale_factor": 2,
+    }
+
+
+@pytest.fixture(autouse=True)
+def csrf_on(app):
+    """The real CSRF wiring: hidden csrf_token fields and htmx's X-CSRFToken header.
+    tests/conftest.py's clean_state switches it off again after the test."""
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(pytestconfig):
+    """test-results/ (pytest-playwright's --output, emptied at the start of the session)."""
+    path = Path(pytestconfig.getoption("--output")).absolute()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def snapshot(screenshot_dir):
+    """snapshot(page, "login") saves test-results/login.png, the whole page."""
+    def save(page, name):
+        screenshot_dir.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
+    return save
+

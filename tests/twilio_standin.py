@@ -1,0 +1,186 @@
+"""A local stand-in for the Twilio Messages API, for the real twilio client to talk to.
+
+    with TwilioStandIn() as twilio:            # listens on 127.0.0.1, a free port
+        app.config["TWILIO_BASE_URL"] = twilio.url
+        ...
+        twilio.messages                        # what was received: to, from, body, auth, ...
+        twilio.mode = "reject"                 # next answers: 400 Twilio error 21211
+        twilio.mode = "error"                  # next answers: 500
+
+It only ever binds 127.0.0.1 and answers POST /2010-04-01/Accounts/{sid}/Messages.json the
+way Twilio does (201 and a message resource; or a Twilio error document)."""
+import base64
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+MODES = ("ok", "reject", "error")
+
+
+@dataclass
+class Received:
+    """One request as the stand-in saw it."""
+    method: str
+    path: str
+    account_sid: str | None
+    form: dict
+    auth: tuple[str, str] | None
+    headers: dict = field(default_factory=dict)
+    answered: int = 0
+
+    @property
+    def to(self):
+        return self.form.get("To")
+
+    @property
+    def from_(self):
+        return self.form.get("From")
+
+    @property
+    def body(self):
+        return self.form.get("Body")
+
+
+def _basic_auth(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.startswith("Basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return None
+    return user, password
+
+
+def _error(code: int, message: str, status: int) -> dict:
+    return {"code": code, "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+
+
+def _message(sid: str, form: dict) -> dict:
+    now = formatdate(usegmt=True)
+    message_sid = "SM" + uuid.uuid4().hex
+    return {
+        "account_sid": sid, "api_version": "2010-04-01", "body": form.get("Body"),
+        "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
+        "error_code": None, "error_message": None, "from": form.get("From"),
+        "messaging_service_sid": None, "num_media": "0", "num_segments": "1", "price": None,
+        "price_unit": "USD", "sid": message_sid, "status": "queued",
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}/Media.json"},
+        "to": form.get("To"), "uri": f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}.json",
+    }
+
+
+class TwilioStandIn:
+    def __init__(self, mode: str = "ok"):
+        self._mode = "ok"
+        self.mode = mode
+        self.requests: list[Received] = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self._mode = mode
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> "TwilioStandIn":
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                standin._handle(self)
+
+            def do_GET(self):  # noqa: N802
+                standin._reply(self, 404, _error(20404, "The requested resource was not found",
+                                                 404))
+
+            def log_message(self, *_args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def messages(self) -> list[Received]:
+        """Requests to the Messages endpoint, in order of arrival."""
+        with self._lock:
+            return [r for r in self.requests if r.account_sid is not None]
+
+    # -- answering ----------------------------------------------------------------------------
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length).decode("utf-8") if length else ""
+        form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        match = MESSAGES_PATH.match(handler.path.split("?", 1)[0])
+        received = Received(
+            method="POST", path=handler.path, account_sid=match["sid"] if match else None,
+            form=form, auth=_basic_auth(handler.headers.get("Authorization")),
+            headers=dict(handler.headers.items()))
+        with self._lock:
+            self.requests.append(received)
+        status, document = self._answer(received)
+        received.answered = status
+        self._reply(handler, status, document)
+
+    def _answer(self, received: Received) -> tuple[int, dict]:
+        if received.account_sid is None:
+            return 404, _error(20404, "The requested resource was not found", 404)
+        if received.auth is None or received.auth[0] != received.account_sid:
+            return 401, _error(20003, "Authenticate", 401)
+        if self.mode == "reject":
+            return 400, _error(21211, f"The 'To' number {received.to} is not a valid phone "
+                                      "number.", 400)
+        if self.mode == "error":
+            return 500, _error(20500, "Internal Server Error", 500)
+        if not received.to or not received.from_ or not received.body:
+            return 400, _error(21604, "A 'To' phone number, 'From' and 'Body' are required.",
+                               400)
+        return 201, _message(received.account_sid, received.form)
+
+    @staticmethod
+    def _reply(handler: BaseHTTPRequestHandler, status: int, document: dict) -> None:
+        payload = json.dumps(document).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(payload)
