@@ -54,10 +54,12 @@ def register_blueprints(app):
     from blueprints.accounts import bp as accounts_bp
     from blueprints.collection import bp as collection_bp
     from blueprints.main import bp as main_bp
+    from blueprints.media import bp as media_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(collection_bp)
+    app.register_blueprint(media_bp)
 
 
 def register_errorhandlers(app):

@@ -43,6 +43,16 @@ class Config:
     # Requests
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
 
+    # Photos (证明材料): limits, sizes and the 1-inch photo
+    IMAGE_MAX_PIXELS = _env_int("IMAGE_MAX_PIXELS", 40_000_000)
+    DOCUMENT_MAX_SIDE = _env_int("DOCUMENT_MAX_SIDE", 1600)
+    DOCUMENT_MAX_BYTES = _env_int("DOCUMENT_MAX_BYTES", 200 * 1024)
+    PHOTO_WIDTH = _env_int("PHOTO_WIDTH", 295)
+    PHOTO_HEIGHT = _env_int("PHOTO_HEIGHT", 413)
+    PHOTO_MAX_BYTES = _env_int("PHOTO_MAX_BYTES", 20 * 1024)
+    PHOTO_MIN_WIDTH = _env_int("PHOTO_MIN_WIDTH", 200)
+    PHOTO_MIN_HEIGHT = _env_int("PHOTO_MIN_HEIGHT", 280)
+
     # Passwords: argon2id, ASVS parameters (memory in KiB)
     ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 19456)
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 2)

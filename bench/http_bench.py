@@ -600,6 +600,9 @@ def run(args, workdir: Path) -> None:
     log(f"database {redact(database_url)}; load generator: "
         f"{'wrk' if shutil.which('wrk') else 'Python threads'}; "
         f"{args.seconds:g} s per phase; {os.cpu_count()} CPUs")
+    one, five, _fifteen = os.getloadavg()
+    log(f"load average before the run: {one:.2f} (1 min), {five:.2f} (5 min); "
+        "other work on the machine skews every number")
 
     hash_ms = measure_hash(args.hash_rounds)
     prepare_database(env)

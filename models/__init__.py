@@ -6,10 +6,11 @@ from models.audit import AuditEntry
 from models.base import utcnow
 from models.captcha import SpentCaptcha
 from models.login_session import LoginSession
+from models.material import Material
 from models.region import Region, RegionLevel
 from models.sms_code import SmsCode
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "LoginSession", "Region", "RegionLevel", "Role",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "LoginSession", "Material", "Region", "RegionLevel", "Role",
     "Section", "SmsCode", "SpentCaptcha", "utcnow",
 ]

@@ -5,6 +5,7 @@ import enum
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -64,8 +65,8 @@ def verify_code(phone: str, purpose: Purpose, code: str, consume: bool = True) -
 
     With consume=True the code is spent by a conditional UPDATE, so of two requests racing with
     the same code exactly one succeeds. The caller commits (with the work the code allows)."""
-    code = (code or "").strip()
-    if not (len(code) == 6 and code.isdigit()):
+    code = unicodedata.normalize("NFKC", code or "").strip()  # full-width ０-９ from an IME
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         raise CodeProblem("请输入短信中的6位数字验证码")
     latest = db.session.scalar(
         sa.select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 import sms.codes
 from extensions import db
-from models import SmsCode, utcnow
+from models import SmsCode
 from sms import CodeProblem, Purpose, issue_code, verify_code
 from tests.helpers import last_code, make_id, outbox_messages, registration_data, send_code
 
@@ -200,6 +200,26 @@ def test_wrong_format_gets_a_clear_message(ctx, typed):
     code, code_id = _issue()
     assert _refused(PHONE, Purpose.REGISTER, typed) == FORMAT_MESSAGE
     # Input of the wrong shape is not a guess: it costs no try, and the code still works.
+    assert _row(code_id).failed_attempts == 0
+    verify_code(PHONE, Purpose.REGISTER, code)
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) - ord("0") + ord("０")) for c in text)
+
+
+def test_full_width_digits_from_an_ime_are_the_same_code(ctx):
+    """A Chinese input method in full-width mode types ０-９: the right code, not a wrong try."""
+    code, code_id = _issue()
+    verify_code(PHONE, Purpose.REGISTER, _full_width(code), consume=False)
+    assert _row(code_id).failed_attempts == 0
+    verify_code(PHONE, Purpose.REGISTER, f"\u3000{_full_width(code)}\u3000")  # ideographic spaces
+
+
+@pytest.mark.parametrize("typed", ["١٢٣٤٥٦", "१२३४५६", "12345\u0663"])
+def test_other_script_digits_are_a_wrong_format_not_a_wrong_try(ctx, typed):
+    code, code_id = _issue()
+    assert _refused(PHONE, Purpose.REGISTER, typed) == FORMAT_MESSAGE
     assert _row(code_id).failed_attempts == 0
     verify_code(PHONE, Purpose.REGISTER, code)
 

@@ -65,14 +65,15 @@ def _error(code: int, message: str, status: int) -> dict:
 def _message(sid: str, form: dict) -> dict:
     now = formatdate(usegmt=True)
     message_sid = "SM" + uuid.uuid4().hex
+    uri = f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}"
     return {
         "account_sid": sid, "api_version": "2010-04-01", "body": form.get("Body"),
         "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
         "error_code": None, "error_message": None, "from": form.get("From"),
         "messaging_service_sid": None, "num_media": "0", "num_segments": "1", "price": None,
         "price_unit": "USD", "sid": message_sid, "status": "queued",
-        "subresource_uris": {"media": f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}/Media.json"},
-        "to": form.get("To"), "uri": f"/2010-04-01/Accounts/{sid}/Messages/{message_sid}.json",
+        "subresource_uris": {"media": f"{uri}/Media.json"}, "to": form.get("To"),
+        "uri": f"{uri}.json",
     }
 
 

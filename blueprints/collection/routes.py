@@ -5,7 +5,7 @@ from blueprints.collection import bp
 from blueprints.collection.sources import build_form, with_records_changed
 from blueprints.forms_util import answers_of
 from blueprints.web import invalid, redirect_to, render_page
-from domain import applications
+from domain import applications, materials
 from domain.sections import DATA_SECTIONS, SECTION_KEYS, TITLES, status_of
 
 # Actions that re-render the form with what was typed, without validating or saving it.
@@ -27,7 +27,8 @@ def _application():
 def index():
     application = _application()
     rows = [(info, status_of(application.section(info.key))) for info in DATA_SECTIONS]
-    return render_page("collection/index.html", application=application, rows=rows)
+    return render_page("collection/index.html", application=application, rows=rows,
+                       materials_status=materials.section_status(application))
 
 
 def _section_page(application, key, form, status=200, **context):

@@ -32,7 +32,7 @@ def register(app):
         headers.setdefault("X-Frame-Options", "DENY")
         if app.config["HSTS"]:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.endpoint != "static":
+        if request.endpoint != "static" and "Cache-Control" not in headers:
             # Every dynamic page may show personal data: never keep it in a shared cache or
             # the back-forward cache of a borrowed phone.
             headers["Cache-Control"] = "no-store"

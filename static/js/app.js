@@ -1,6 +1,7 @@
 /* Progressive enhancements; every page works without this file. No inline script (CSP). */
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   function startCountdowns(root) {
     root.querySelectorAll("[data-countdown]").forEach(function (button) {
