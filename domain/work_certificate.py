@@ -69,7 +69,8 @@ def work_certificate_pdf(application: Application) -> bytes:
     posts = set(work.get("posts", []))
     bureau = application.jurisdiction.bureau_name if application.jurisdiction else "________财政局"
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=FONT,
+                        initialFontSize=13)
     pdf.setTitle("工作证明")
     pdf.setAuthor("云南省会计人员信息采集系统")
     pdf.setFont(FONT, 24)
