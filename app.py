@@ -27,11 +27,11 @@ def create_app(config_class=None):
 
 
 def configure(app, config_class):
+    if issubclass(config_class, ProductionConfig):
+        ProductionConfig.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'app.db'}"
-    if issubclass(config_class, ProductionConfig):
-        ProductionConfig.check(app.config)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY"],
                                 x_proto=app.config["TRUST_PROXY"])

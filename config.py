@@ -119,6 +119,8 @@ class ProductionConfig(Config):
             problems.append("DATABASE_URL must be set")
         if config.get("CAPTCHA_TEST_ANSWER"):
             problems.append("CAPTCHA_TEST_ANSWER is a test hook and is refused in production")
+        if config.get("TWILIO_BASE_URL"):
+            problems.append("TWILIO_BASE_URL is a test hook and is refused in production")
         if config.get("SMS_BACKEND") != "twilio":
             problems.append("SMS_BACKEND must be twilio in production")
         if config.get("SMS_BACKEND") == "twilio" and not all(

@@ -72,9 +72,14 @@ def save_section(application: Application, key: str, data: dict) -> None:
     section.completed = True
     section.needs_changes = False
     if key == "work":
-        application.jurisdiction_code = county_from_work(data)
+        set_jurisdiction(application, county_from_work(data))
     application.updated_at = utcnow()
     db.session.commit()
+
+
+def set_jurisdiction(application: Application, county_code: str | None) -> None:
+    application.jurisdiction_code = county_code
+    application.prefecture_code = county_code[:4] + "00" if county_code else None
 
 
 def save_draft(application: Application, key: str, typed: dict) -> None:

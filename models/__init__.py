@@ -8,9 +8,10 @@ from models.captcha import SpentCaptcha
 from models.login_session import LoginSession
 from models.material import Material
 from models.region import Region, RegionLevel
+from models.review import ReviewDecision
 from models.sms_code import SmsCode
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "LoginSession", "Material", "Region", "RegionLevel", "Role",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
     "Section", "SmsCode", "SpentCaptcha", "utcnow",
 ]

@@ -27,8 +27,12 @@ class Application(db.Model):
     """An accountant's collection (信息采集): one per applicant account."""
 
     __tablename__ = "applications"
+    # The reviewer list filters by county, prefecture or province and orders by submission:
+    # one index for each level, so the first and every following page are index range scans.
     __table_args__ = (
         sa.Index("ix_applications_jurisdiction_status", "jurisdiction_code", "status",
+                 "submitted_at", "id"),
+        sa.Index("ix_applications_prefecture_status", "prefecture_code", "status",
                  "submitted_at", "id"),
         sa.Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
     )
@@ -39,6 +43,8 @@ class Application(db.Model):
     # 属地: the county whose finance bureau reviews; derived on the server from the work section.
     jurisdiction_code: Mapped[str | None] = mapped_column(sa.String(6),
                                                           sa.ForeignKey("regions.code"))
+    # The prefecture of the jurisdiction, kept beside it for the prefecture reviewers' index.
+    prefecture_code: Mapped[str | None] = mapped_column(sa.String(6))
     submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,7 @@
 """One-time SMS codes: 6 digits from `secrets`, stored as an HMAC, 5 minutes, single use,
-bound to phone and purpose, dead after 5 wrong tries. A new code inherits the wrong tries of
-the codes sent in the last hour, so asking for another code does not buy more guesses."""
+bound to phone and purpose, dead after 5 wrong tries. Wrong tries are counted across all codes
+sent to the phone for the purpose in the last hour, so asking for another code buys no more
+guesses, and asking again does not extend the wait."""
 import enum
 import hashlib
 import hmac
@@ -36,7 +37,7 @@ def _hash(phone: str, purpose: str, code: str) -> str:
 def _recent_failures(phone: str, purpose: str) -> int:
     since = utcnow() - FAILURE_MEMORY
     return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.max(SmsCode.failed_attempts), 0)).where(
+        sa.select(sa.func.coalesce(sa.func.sum(SmsCode.failed_attempts), 0)).where(
             SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.created_at >= since)
     ) or 0
 
@@ -48,7 +49,7 @@ def issue_code(phone: str, purpose: Purpose) -> tuple[str, int]:
     row = SmsCode(
         phone=phone, purpose=purpose, code_hash=_hash(phone, purpose, code), created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["SMS_CODE_TTL_SECONDS"]),
-        failed_attempts=_recent_failures(phone, purpose),
+        failed_attempts=0,
     )
     db.session.add(row)
     db.session.flush()
@@ -73,7 +74,7 @@ def verify_code(phone: str, purpose: Purpose, code: str, consume: bool = True) -
         .order_by(SmsCode.created_at.desc(), SmsCode.id.desc()).limit(1))
     if latest is None or latest.used_at is not None:
         raise CodeProblem("验证码不正确或已使用，请重新获取")
-    if latest.failed_attempts >= current_app.config["SMS_CODE_MAX_FAILURES"]:
+    if _recent_failures(phone, purpose) >= current_app.config["SMS_CODE_MAX_FAILURES"]:
         raise CodeProblem("验证码错误次数过多，请1小时后重新获取")
     if latest.expires_at < utcnow():
         raise CodeProblem("验证码已过期（有效期5分钟），请重新获取")

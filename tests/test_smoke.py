@@ -8,5 +8,5 @@ def test_register_and_login(client, outbox):
     client.post("/logout")
     response = login(client, id_number)
     assert response.status_code == 303
-    home = client.get("/home")
+    home = client.get("/home", follow_redirects=True)
     assert "张三" in home.get_data(as_text=True)

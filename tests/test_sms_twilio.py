@@ -253,16 +253,11 @@ def test_app_factory_runs_the_production_check():
         create_app(_production_class(SMS_BACKEND="outbox"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: app.configure() fills in the SQLite default "
-                   "before ProductionConfig.check runs, so a missing DATABASE_URL is never "
-                   "refused (see report)")
 def test_app_factory_refuses_production_without_a_database():
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
         create_app(_production_class(SQLALCHEMY_DATABASE_URI=None))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ProductionConfig.check lets TWILIO_BASE_URL (a test "
-                   "hook) through, which would send the Twilio credentials elsewhere (see report)")
 def test_production_check_refuses_a_twilio_stand_in():
     with pytest.raises(RuntimeError, match="TWILIO_BASE_URL"):
         ProductionConfig.check(production_settings(TWILIO_BASE_URL="http://127.0.0.1:9"))

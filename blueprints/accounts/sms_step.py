@@ -31,6 +31,9 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
     names = ["phone", "captcha"] + (["id_number"] if purpose == Purpose.RESET else [])
     if not validate_fields(form, *names):
         return SendResult(422, "请先改正上面标出的问题，再获取验证码")
+    if not form.captcha.data:
+        add_error(form.captcha, "请先填写图形验证码，再获取短信验证码")
+        return SendResult(422, "请先填写图形验证码")
     if not captcha_solved(form.captcha.data):
         add_error(form.captcha, "图形验证码不正确，请看清新的图片后重新输入")
         form.captcha.data = ""
