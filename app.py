@@ -55,11 +55,13 @@ def register_blueprints(app):
     from blueprints.collection import bp as collection_bp
     from blueprints.main import bp as main_bp
     from blueprints.media import bp as media_bp
+    from blueprints.review import bp as review_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(collection_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(review_bp)
 
 
 def register_errorhandlers(app):
@@ -69,7 +71,9 @@ def register_errorhandlers(app):
 
 def register_hooks(app):
     from blueprints.main.hooks import register
+    from blueprints.main.template_filters import register as register_filters
     register(app)
+    register_filters(app)
     # SQLite: enforce foreign keys like PostgreSQL does.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event

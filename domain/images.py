@@ -124,7 +124,7 @@ def open_image(data: bytes, rules: ImageRules, draft_size: tuple[int, int] | Non
 def _draft_request(size, wanted):
     """The size to ask draft() for: the picture scaled to fit `wanted`, keeping its proportions.
     draft() then decodes at the smallest 1/1–1/8 scale that is at least that large."""
-    scale = min(1.0, max(wanted[0] / size[0], wanted[1] / size[1]))
+    scale = min(1.0, wanted[0] / size[0], wanted[1] / size[1])
     return (max(1, int(size[0] * scale)), max(1, int(size[1] * scale)))
 
 

@@ -45,7 +45,9 @@ def app(database_url, outbox_path):
         upgrade()
         from domain.regions import load_regions
         load_regions()
-    return app
+    yield app
+    with app.app_context():  # close pooled connections: an open one warns (an error) at exit
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,9 @@ from flask_login import current_user, login_required
 from blueprints.collection import bp
 from blueprints.collection.sources import build_form, with_records_changed
 from blueprints.forms_util import answers_of
-from blueprints.web import invalid, redirect_to, render_page
-from domain import applications, materials
+from blueprints.web import redirect_to, render_page
+from models import ApplicationStatus
+from domain import applications, materials, submission
 from domain.sections import DATA_SECTIONS, SECTION_KEYS, TITLES, status_of
 
 # Actions that re-render the form with what was typed, without validating or saving it.
@@ -26,9 +27,12 @@ def _application():
 @bp.route("")
 def index():
     application = _application()
+    if application.status == ApplicationStatus.APPROVED:
+        return redirect_to("collection.summary")
     rows = [(info, status_of(application.section(info.key))) for info in DATA_SECTIONS]
     return render_page("collection/index.html", application=application, rows=rows,
-                       materials_status=materials.section_status(application))
+                       materials_status=materials.section_status(application),
+                       decision=submission.latest_decision(application))
 
 
 def _section_page(application, key, form, status=200, **context):
@@ -58,6 +62,8 @@ def section(key):
         applications.save_draft(application, key, request.form.to_dict(flat=False))
         return _section_page(application, key, form, 422)
     applications.save_section(application, key, answers_of(form))
+    if request.form.get("return") == "summary":
+        return redirect_to("collection.summary")
     return redirect_to("collection.index")
 
 

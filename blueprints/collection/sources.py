@@ -22,7 +22,7 @@ def build_form(application, key, formdata=None):
         stored = stored_answers(application, key)
         if stored is None and key == "qualification":
             stored = archive_answers(account.id_number)
-        formdata = MultiDict(_pairs(stored)) if stored is not None else None
+        formdata = stored_formdata(stored) if stored is not None else None
     kwargs = {}
     if key == "basic":
         kwargs["derived_identity"] = account.birth_date is not None
@@ -31,8 +31,9 @@ def build_form(application, key, formdata=None):
     return SECTION_FORMS[key](formdata=formdata, **kwargs)
 
 
-def _pairs(stored: dict):
-    return [(name, value) for name, values in stored.items() for value in values]
+def stored_formdata(stored: dict) -> MultiDict:
+    """Stored answers ({name: [values]}) as the form data a section form reads."""
+    return MultiDict([(name, value) for name, values in stored.items() for value in values])
 
 
 def birth_date_of(application):

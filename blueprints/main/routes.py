@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from blueprints.main import bp
 from domain.id_numbers import mask as mask_id
 from domain.phones import mask as mask_phone
+from models import Role
 
 
 @bp.route("/home")
@@ -11,6 +12,8 @@ from domain.phones import mask as mask_phone
 def home():
     if not current_user.is_staff:
         return redirect(url_for("collection.index"))
+    if current_user.role == Role.REVIEWER:
+        return redirect(url_for("review.list_applications"))
     return render_template("main/home.html", masked_id=mask_id(current_user.id_number),
                            masked_phone=mask_phone(current_user.phone))
 

@@ -1,8 +1,7 @@
 """Browser fixtures: the app served on 127.0.0.1 by a real WSGI server in a thread, headless
-Debian Chromium sized like a phone, CSRF switched back on, and small page helpers."""
+Debian Chromium sized like a phone, CSRF switched back on, full-page screenshots."""
 import os
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -67,9 +66,7 @@ def csrf_on(app):
 def screenshot_dir(pytestconfig):
     """test-results/ at the project root (pytest-playwright empties its --output folder, by
     default the same test-results/, when the session starts, before any screenshot is taken)."""
-    path = pytestconfig.rootpath / "test-results"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return pytestconfig.rootpath / "test-results"
 
 
 @pytest.fixture

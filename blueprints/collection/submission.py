@@ -1,0 +1,34 @@
+"""个人信息汇总 and 提交审核."""
+from flask import flash
+from flask_login import current_user
+
+from blueprints.collection import bp
+from blueprints.collection.summary import summarise
+from blueprints.web import client_ip, redirect_to, render_page
+from domain import applications, submission
+
+
+@bp.route("/summary")
+def summary():
+    application = applications.application_for(current_user)
+    return render_page("collection/summary.html", application=application,
+                       summaries=summarise(application),
+                       missing=submission.missing_parts(application),
+                       decision=submission.latest_decision(application),
+                       can_submit=application.status in submission.SUBMITTABLE)
+
+
+@bp.route("/submit", methods=["POST"])
+def submit():
+    application = applications.application_for(current_user)
+    if application.status not in submission.SUBMITTABLE:
+        # A double tap or a replayed POST: the first one already submitted.
+        return redirect_to("collection.summary")
+    if submission.missing_parts(application):
+        flash("还有未完成的部分，请完成后再提交。", "error")
+        return redirect_to("collection.summary")
+    if submission.submit(application, client_ip()):
+        flash("已提交审核。审核期间信息不能修改，审核结果将以短信通知您。", "success")
+    return redirect_to("collection.summary")
+
+

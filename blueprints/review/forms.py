@@ -1,0 +1,39 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE
+from domain.review_queue import TABS
+
+
+class ListFilterForm(FlaskForm):
+    """The list's filters, read from the query string (GET), so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("状态", choices=[SelectChoice(k, v) for k, v in TABS],
+                         default=TABS[0][0], validate_choice=False)
+    county = SelectField("县（市、区）", validate_choice=False)
+    date_from = DateField("提交日期从", validators=[Optional()], render_kw={"type": "date"})
+    date_to = DateField("至", validators=[Optional()], render_kw={"type": "date"})
+    q = StringField("搜索", render_kw={"placeholder": "姓名、完整证件号码或手机号",
+                                     "maxlength": 40})
+
+
+class _Checkboxes(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField("审核结果", choices=[SelectChoice("approve", "通过"),
+                                            SelectChoice("reject", "不通过")],
+                          validate_choice=False)
+    reasons = _Checkboxes("不通过原因", choices=[SelectChoice(r, r) for r in COMMON_REASONS],
+                          validate_choice=False)
+    note = TextAreaField("说明", render_kw={"maxlength": MAX_NOTE, "rows": 3})
+    reopen = _Checkboxes("需要修改的部分", choices=[SelectChoice(k, t) for k, t in REOPENABLE],
+                         validate_choice=False)

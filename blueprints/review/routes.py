@@ -1,0 +1,147 @@
+"""The reviewer's work: the list, the detail page with photos, decisions, export, progress.
+Every route is for reviewers only, and only inside their jurisdiction; anything else is 404."""
+import sqlalchemy as sa
+from flask import abort, flash, request
+from flask_login import current_user
+
+from blueprints.collection.summary import summarise
+from blueprints.forms_util import add_error
+from blueprints.review import bp
+from blueprints.review.export import export_response
+from blueprints.review.forms import DecisionForm, ListFilterForm
+from blueprints.roles import role_required
+from blueprints.web import client_ip, redirect_to, render_page
+from domain import audit, review, review_queue
+from domain.access import can_view
+from domain.id_numbers import mask
+from extensions import db
+from models import Application, ApplicationStatus, ReviewDecision, Role
+
+
+def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
+    form = ListFilterForm(formdata=request.args)
+    counties = review_queue.counties_in(current_user.region)
+    form.county.choices = [("", "全部")] + [(c.code, c.name) for c in counties]
+    allowed = {c.code for c in counties}
+    status = form.status.data if form.status.data in review_queue.TAB_KEYS \
+        else ApplicationStatus.PENDING
+    form.validate()  # only to parse dates; an unparsable date is simply not applied
+    return form, review_queue.ListFilter(
+        status=status, county=form.county.data if form.county.data in allowed else "",
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+        query=(form.q.data or "")[:40])
+
+
+@bp.route("")
+@role_required(Role.REVIEWER)
+def list_applications():
+    form, list_filter = _filter_from_request()
+    result = review_queue.page(current_user.region, list_filter,
+                               after=request.args.get("after"), before=request.args.get("before"))
+    return render_page("review/list.html", block="results", form=form, result=result,
+                       list_filter=list_filter, tabs=review_queue.TABS)
+
+
+def _application_in_scope(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or application.status == ApplicationStatus.DRAFT \
+            or not can_view(current_user, application):
+        abort(404)
+    return application
+
+
+def _detail(application, form=None, status=200, revealed=False, conflict=False):
+    decisions = list(db.session.scalars(
+        sa.select(ReviewDecision).where(ReviewDecision.application_id == application.id)
+        .order_by(ReviewDecision.id.desc())))
+    return render_page("review/detail.html", block="decision", status=status,
+                       application=application, summaries=summarise(application),
+                       form=form or DecisionForm(), decisions=decisions, revealed=revealed,
+                       conflict=conflict, masked_id=mask(application.account.id_number))
+
+
+@bp.route("/<int:application_id>")
+@role_required(Role.REVIEWER)
+def show_application(application_id):
+    return _detail(_application_in_scope(application_id))
+
+
+@bp.route("/<int:application_id>/reveal", methods=["POST"])
+@role_required(Role.REVIEWER)
+def reveal_id_number(application_id):
+    application = _application_in_scope(application_id)
+    audit.record("id.reveal", actor=current_user, ip=client_ip(),
+                 subject=mask(application.account.id_number),
+                 details={"application": application.id})
+    db.session.commit()
+    return render_page("review/detail.html", block="identity", application=application,
+                       revealed=True, masked_id=mask(application.account.id_number),
+                       summaries=[], form=DecisionForm(), decisions=[])
+
+
+@bp.route("/<int:application_id>/decide", methods=["POST"])
+@role_required(Role.REVIEWER)
+def decide(application_id):
+    application = _application_in_scope(application_id)
+    form = DecisionForm()
+    if form.decision.data not in ("approve", "reject"):
+        add_error(form.decision, "请选择通过或不通过")
+        return _detail(application, form, 422)
+    decision = review.Decision(approved=form.decision.data == "approve",
+                               reasons=form.reasons.data or [],
+                               note=(form.note.data or "").strip(), reopen=form.reopen.data or [])
+    problems = decision.problems()
+    if problems:
+        for name, message in problems.items():
+            add_error(form[name], message)
+        return _detail(application, form, 422)
+    try:
+        review.decide(application, current_user, decision, client_ip())
+    except review.AlreadyDecided:
+        db.session.refresh(application)
+        return _detail(application, form, 409, conflict=True)
+    _notify(application, decision)
+    flash(f"已{'通过' if decision.approved else '退回'}：{application.account.name}", "success")
+    return redirect_to("review.list_applications")
+
+
+def _notify(application, decision):
+    from sms import send_notice
+    if application.account.phone and not send_notice(application.account.phone,
+                                                     review.notice_text(decision)):
+        flash("审核结果短信发送失败，申报人登录后可看到结果。", "error")
+
+
+@bp.route("/export.xlsx")
+@role_required(Role.REVIEWER)
+def export():
+    _form, list_filter = _filter_from_request()
+    audit.record("review.export", actor=current_user, ip=client_ip(),
+                 details={"status": list_filter.status, "county": list_filter.county,
+                          "query": bool(list_filter.query)})
+    db.session.commit()
+    return export_response(current_user.region, list_filter)
+
+
+@bp.route("/progress")
+@role_required(Role.REVIEWER)
+def progress():
+    rows = review_queue.progress(current_user.region)
+    return render_page("review/progress.html", rows=rows,
+                       chart=_chart(rows), statuses=review_queue.TABS)
+
+
+def _chart(rows):
+    """Bars per region, stacked by status, drawn as SVG on the server (no JS library)."""
+    widest = max((sum(r[s] for s, _ in review_queue.TABS) for r in rows), default=0) or 1
+    bars = []
+    for index, row in enumerate(rows):
+        x = 0.0
+        segments = []
+        for status, _label in review_queue.TABS:
+            width = 560 * row[status] / widest
+            segments.append({"status": status, "x": x, "width": width, "count": row[status]})
+            x += width
+        bars.append({"name": row["region"].name, "y": index * 26, "segments": segments})
+    return {"bars": bars, "height": len(rows) * 26 + 10}

@@ -1,0 +1,91 @@
+"""Review decisions: 通过, or 不通过 with reasons and the sections to reopen. Exactly one decision
+per submission, enforced by a conditional UPDATE in the database, not a read-then-write."""
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from domain import audit
+from domain.access import can_view
+from domain.id_numbers import mask
+from domain.sections import DATA_SECTIONS
+from extensions import db
+from models import Account, Application, ApplicationStatus, ReviewDecision, Section, utcnow
+
+COMMON_REASONS = ["照片不符合要求", "工作证明未加盖公章", "填写信息与证明材料不一致", "缺少居住证明",
+                  "证件照片不清晰", "其他"]
+REOPENABLE = [(info.key, info.title) for info in DATA_SECTIONS] + [("materials", "证明材料")]
+REOPENABLE_KEYS = [key for key, _title in REOPENABLE]
+MAX_NOTE = 500
+
+
+class AlreadyDecided(Exception):
+    """Another reviewer decided first, or the application is not waiting for review."""
+
+
+@dataclass
+class Decision:
+    approved: bool
+    reasons: list[str] = field(default_factory=list)
+    note: str = ""
+    reopen: list[str] = field(default_factory=list)
+
+    def problems(self) -> dict[str, str]:
+        """Field → message for a decision that cannot be recorded as given."""
+        if self.approved:
+            return {}
+        problems = {}
+        if not self.reasons and not self.note:
+            problems["reasons"] = "请选择不通过的原因，或填写说明"
+        if any(r not in COMMON_REASONS for r in self.reasons):
+            problems["reasons"] = "请从列表中选择原因"
+        if "其他" in self.reasons and not self.note:
+            problems["note"] = "选择“其他”时请填写具体说明"
+        if len(self.note) > MAX_NOTE:
+            problems["note"] = f"说明最多{MAX_NOTE}字"
+        if not self.reopen:
+            problems["reopen"] = "请选择需要申报人修改的部分"
+        if any(key not in REOPENABLE_KEYS for key in self.reopen):
+            problems["reopen"] = "请从列表中选择需要修改的部分"
+        return problems
+
+
+def decide(application: Application, reviewer: Account, decision: Decision, ip: str) -> None:
+    if not can_view(reviewer, application):
+        raise PermissionError("outside the reviewer's jurisdiction")
+    status = ApplicationStatus.APPROVED if decision.approved else ApplicationStatus.REJECTED
+    result = db.session.execute(
+        sa.update(Application)
+        .where(Application.id == application.id, Application.status == ApplicationStatus.PENDING)
+        .values(status=status, decided_at=utcnow()))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyDecided()
+    reopen = [] if decision.approved else decision.reopen
+    db.session.add(ReviewDecision(
+        application_id=application.id, reviewer_id=reviewer.id, approved=decision.approved,
+        reasons=[] if decision.approved else decision.reasons,
+        note="" if decision.approved else decision.note, reopened=reopen))
+    for key in reopen:
+        _reopen(application, key)
+    audit.record("review.approve" if decision.approved else "review.reject", actor=reviewer,
+                 ip=ip, subject=mask(application.account.id_number),
+                 details={"application": application.id, "reasons": decision.reasons,
+                          "reopened": reopen})
+    db.session.commit()
+
+
+def _reopen(application: Application, key: str) -> None:
+    section = db.session.scalar(sa.select(Section).where(
+        Section.application_id == application.id, Section.key == key))
+    if section is None:
+        section = Section(application_id=application.id, key=key, completed=key == "materials")
+        db.session.add(section)
+    section.needs_changes = True
+
+
+def notice_text(decision: Decision) -> str:
+    if decision.approved:
+        return "您的会计人员信息采集已审核通过。"
+    reasons = "、".join(r for r in decision.reasons if r != "其他")
+    short = reasons or decision.note[:30]
+    return f"您的会计人员信息采集未通过审核（{short}），请登录系统按提示修改后重新提交。"

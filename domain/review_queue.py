@@ -1,0 +1,176 @@
+"""The reviewer's list: only applications inside the reviewer's jurisdiction, filtered by status,
+county and submission date, searched by name, ID number or phone, 50 to a page.
+
+Pages are keyed on (submitted_at, id) — no OFFSET, so the 1000th page costs what the first does —
+and each jurisdiction level has an index that serves its filter and order. Counts stop at
+COUNT_CAP so counting never costs more than the page."""
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from domain import id_numbers
+from extensions import db
+from models import Account, Application, ApplicationStatus, Region, RegionLevel
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+TABS = [(ApplicationStatus.PENDING, "待审核"), (ApplicationStatus.REJECTED, "审核失败"),
+        (ApplicationStatus.APPROVED, "审核成功")]
+TAB_KEYS = [key for key, _label in TABS]
+
+
+@dataclass
+class ListFilter:
+    status: str = ApplicationStatus.PENDING
+    county: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    prev_cursor: str | None
+    count: int
+    count_capped: bool
+
+
+def scope(region: Region):
+    """The condition that keeps a reviewer inside their jurisdiction."""
+    if region.level == RegionLevel.PROVINCE:
+        # Every jurisdiction is a county of Yunnan; the province sees them all.
+        return Application.jurisdiction_code.is_not(None)
+    if region.level == RegionLevel.PREFECTURE:
+        return Application.prefecture_code == region.code
+    return Application.jurisdiction_code == region.code
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    local = datetime.combine(day, time.min, tzinfo=LOCAL_TIME)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _search(query: str):
+    text = query.strip()
+    normalised = id_numbers.normalise(text)
+    if re.fullmatch(r"1[3-9]\d{9}", normalised):
+        return Account.phone == normalised
+    if len(normalised) >= 8 and re.fullmatch(r"[0-9A-Z]+", normalised):
+        return Account.id_number == normalised
+    return Account.name == text
+
+
+def _conditions(region: Region, list_filter: ListFilter) -> list:
+    conditions = [scope(region), Application.status == list_filter.status]
+    if list_filter.county:
+        conditions.append(Application.jurisdiction_code == list_filter.county)
+    if list_filter.date_from:
+        conditions.append(Application.submitted_at >= _local_midnight_utc(list_filter.date_from))
+    if list_filter.date_to:
+        conditions.append(Application.submitted_at <
+                          _local_midnight_utc(list_filter.date_to + timedelta(days=1)))
+    if list_filter.query.strip():
+        conditions.append(_search(list_filter.query))
+    return conditions
+
+
+def _base(region: Region, list_filter: ListFilter):
+    query = sa.select(Application).join(Account, Account.id == Application.account_id)
+    return query.where(*_conditions(region, list_filter))
+
+
+def encode_cursor(application: Application) -> str:
+    return f"{application.submitted_at.isoformat(timespec='microseconds')}_{application.id}"
+
+
+def decode_cursor(cursor: str | None):
+    if not cursor:
+        return None
+    try:
+        moment, ident = cursor.rsplit("_", 1)
+        return datetime.fromisoformat(moment), int(ident)
+    except ValueError:
+        return None
+
+
+def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, size=PAGE_SIZE):
+    """Pending: oldest first (first come, first served); decided: newest first."""
+    ascending = list_filter.status == ApplicationStatus.PENDING
+    key = sa.tuple_(Application.submitted_at, Application.id)
+    query = _base(region, list_filter)
+    after_key, before_key = decode_cursor(after), decode_cursor(before)
+    backwards = before_key is not None and after_key is None
+    if after_key:
+        bound = sa.tuple_(*after_key)
+        query = query.where(key > bound if ascending else key < bound)
+    if backwards:
+        bound = sa.tuple_(*before_key)
+        query = query.where(key < bound if ascending else key > bound)
+    order = (Application.submitted_at.asc(), Application.id.asc()) if ascending != backwards \
+        else (Application.submitted_at.desc(), Application.id.desc())
+    rows = list(db.session.scalars(query.order_by(*order).limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    has_next = True if backwards else more
+    has_prev = more if backwards else after_key is not None
+    return (rows, encode_cursor(rows[-1]) if rows and has_next else None,
+            encode_cursor(rows[0]) if rows and has_prev else None)
+
+
+def page(region: Region, list_filter: ListFilter, after: str | None = None,
+         before: str | None = None) -> Page:
+    rows, next_cursor, prev_cursor = _fetch(region, list_filter, after, before)
+    count, capped = count_capped(region, list_filter)
+    return Page(rows, next_cursor, prev_cursor, count, capped)
+
+
+def count_capped(region: Region, list_filter: ListFilter) -> tuple[int, bool]:
+    inner = _base(region, list_filter).with_only_columns(Application.id).limit(COUNT_CAP + 1)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(inner.subquery()))
+    return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+def all_rows(region: Region, list_filter: ListFilter, batch: int = 1000):
+    """Every row of the filtered list, for the export, fetched in keyset batches."""
+    cursor = None
+    while True:
+        rows, cursor, _prev = _fetch(region, list_filter, after=cursor, size=batch)
+        yield from rows
+        db.session.expunge_all()  # keep memory flat however long the list
+        if not cursor:
+            return
+
+
+def counties_in(region: Region) -> list[Region]:
+    query = sa.select(Region).where(Region.level == RegionLevel.COUNTY)
+    if region.level == RegionLevel.PREFECTURE:
+        query = query.where(Region.parent_code == region.code)
+    elif region.level == RegionLevel.COUNTY:
+        query = query.where(Region.code == region.code)
+    return list(db.session.scalars(query.order_by(Region.code)))
+
+
+def progress(region: Region) -> list[dict]:
+    """Counts by status per county (per prefecture for the province)."""
+    by_prefecture = region.level == RegionLevel.PROVINCE
+    column = Application.prefecture_code if by_prefecture else Application.jurisdiction_code
+    counts = db.session.execute(
+        sa.select(column, Application.status, sa.func.count())
+        .where(scope(region)).group_by(column, Application.status)).all()
+    units = (list(db.session.scalars(sa.select(Region).where(
+        Region.level == RegionLevel.PREFECTURE).order_by(Region.code)))
+        if by_prefecture else counties_in(region))
+    table = {unit.code: {"region": unit, **{s.value: 0 for s in ApplicationStatus}}
+             for unit in units}
+    for code, status, count in counts:
+        if code in table:
+            table[code][status] = count
+    return list(table.values())
