@@ -52,6 +52,8 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from blueprints.accounts import bp as accounts_bp
+    from blueprints.admin import bp as admin_bp
+    from blueprints.audit_log import bp as audit_log_bp
     from blueprints.collection import bp as collection_bp
     from blueprints.main import bp as main_bp
     from blueprints.media import bp as media_bp
@@ -62,6 +64,8 @@ def register_blueprints(app):
     app.register_blueprint(collection_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_log_bp)
 
 
 def register_errorhandlers(app):

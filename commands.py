@@ -13,6 +13,7 @@ from domain.phones import InvalidPhone
 regions_cli = AppGroup("regions", help="Yunnan's administrative divisions.")
 accounts_cli = AppGroup("accounts", help="Accounts: archive import and staff.")
 audit_cli = AppGroup("audit", help="The append-only audit log.")
+demo_cli = AppGroup("demo", help="Demo data (never in production).")
 
 
 @regions_cli.command("load")
@@ -68,7 +69,33 @@ def verify_audit_command():
     click.echo("audit log intact")
 
 
+@demo_cli.command("seed")
+@click.option("--applicants", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--seed", default=2026, show_default=True, help="random seed, for repeatable data")
+def demo_seed_command(applicants, seed):
+    """Fill the database with realistic applications and a reviewer per county and prefecture."""
+    import time
+
+    from flask import current_app
+
+    from domain import demo
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("demo data is refused in production")
+    started = time.perf_counter()
+    password_hash = demo.hasher().hash(demo.DEMO_PASSWORD)
+    staff = demo.seed_staff(password_hash)
+    demo.seed_applicants(applicants, seed=seed,
+                         progress=lambda n: click.echo(f"  {n} applicants", err=True)
+                         if n % 50000 == 0 else None)
+    click.echo(f"{applicants} applicants and {len(staff)} staff in "
+               f"{time.perf_counter() - started:.1f} s")
+    click.echo(f"Every demo account's password: {demo.DEMO_PASSWORD}")
+    for role, bureau, id_number in staff:
+        click.echo(f"  {role:9} {bureau:16} log in with ID {id_number}")
+
+
 def register(app):
     app.cli.add_command(regions_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)

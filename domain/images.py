@@ -93,7 +93,8 @@ def _describe_unsupported(data: bytes) -> str:
     return "无法识别的文件，请上传JPG或PNG格式的照片"
 
 
-def open_image(data: bytes, rules: ImageRules, draft_size: tuple[int, int] | None = None):
+def open_image(data: bytes, rules: ImageRules, draft_size: tuple[int, int] | None = None,
+               fit: bool = False):
     """Open and decode, refusing anything that is not a sane JPEG or PNG."""
     if not data:
         raise ImageRejected("文件是空的（0字节），请重新拍摄或选择照片")
@@ -110,8 +111,8 @@ def open_image(data: bytes, rules: ImageRules, draft_size: tuple[int, int] | Non
         width, height = image.size
         if width * height > rules.max_pixels or width <= 0 or height <= 0:
             raise ImageRejected(f"照片像素过大（{width}×{height}），请上传手机相机正常拍摄的照片")
-        if image.format == "JPEG" and draft_size:
-            image.draft("RGB", _draft_request(image.size, draft_size))
+        if image.format in ("JPEG", "MPO") and draft_size:
+            image.draft("RGB", _draft_request(image.size, draft_size, fit))
         try:
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -121,10 +122,11 @@ def open_image(data: bytes, rules: ImageRules, draft_size: tuple[int, int] | Non
     return image
 
 
-def _draft_request(size, wanted):
-    """The size to ask draft() for: the picture scaled to fit `wanted`, keeping its proportions.
-    draft() then decodes at the smallest 1/1–1/8 scale that is at least that large."""
-    scale = min(1.0, wanted[0] / size[0], wanted[1] / size[1])
+def _draft_request(size, wanted, fit=False):
+    """The size to ask draft() for: the picture scaled to cover `wanted` (with fit: to fit in it),
+    keeping its proportions. draft() then decodes at the smallest 1/1–1/8 scale that is at least
+    that large."""
+    scale = min(1.0, (min if fit else max)(wanted[0] / size[0], wanted[1] / size[1]))
     return (max(1, int(size[0] * scale)), max(1, int(size[1] * scale)))
 
 
@@ -205,7 +207,7 @@ def thumbnail_of(image, side: int) -> bytes:
 def process_document(data: bytes, rules: ImageRules = ImageRules()) -> ProcessedImage:
     """A document photo (ID card, certificate, …): upright, ≤ 1600 px, ≤ 200 KB, no metadata."""
     side = rules.document_max_side
-    image = open_image(data, rules, draft_size=(side, side))
+    image = open_image(data, rules, draft_size=(side, side), fit=True)
     image, fixes = to_upright_rgb(image)
     if max(image.size) > side:
         image.thumbnail((side, side), Image.Resampling.LANCZOS)

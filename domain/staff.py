@@ -1,7 +1,9 @@
 """Staff accounts: reviewers, administrators and auditors, each with a jurisdiction region."""
 import secrets
 
-from domain import audit
+import sqlalchemy as sa
+
+from domain import audit, login_sessions
 from domain.accounts import AccountProblem, find_by_id_number, hasher, phone_in_use
 from domain.id_numbers import RESIDENT_ID, mask, validate as validate_id
 from domain.person_names import validate as validate_name
@@ -21,7 +23,7 @@ def one_time_password() -> str:
 
 
 def create_staff(role: str, region_code: str, id_number: str, name: str, phone: str,
-                 created_by: Account | None = None) -> tuple[Account, str]:
+                 created_by: Account | None = None, ip: str = "") -> tuple[Account, str]:
     if role not in STAFF_ROLES:
         raise AccountProblem("role", "角色应为 reviewer、admin 或 auditor")
     region = get_region(region_code)
@@ -39,7 +41,53 @@ def create_staff(role: str, region_code: str, id_number: str, name: str, phone: 
                       password_hash=hasher().hash(password), must_change_password=True)
     db.session.add(account)
     db.session.flush()
-    audit.record("staff.create", actor=created_by, subject=mask(id_number),
+    audit.record("staff.create", actor=created_by, subject=mask(id_number), ip=ip,
                  details={"role": role, "region": region.code})
     db.session.commit()
     return account, password
+
+
+def staff_accounts() -> list[Account]:
+    return list(db.session.scalars(
+        sa.select(Account).where(Account.role.in_(STAFF_ROLES)).order_by(Account.role,
+                                                                          Account.region_code,
+                                                                          Account.id)))
+
+
+def get_staff(account_id: int) -> Account | None:
+    account = db.session.get(Account, account_id)
+    return account if account is not None and account.role in STAFF_ROLES else None
+
+
+def set_enabled(account: Account, enabled: bool, by: Account, ip: str) -> None:
+    if account.id == by.id:
+        raise AccountProblem("account", "不能停用自己的账号")
+    account.is_enabled = enabled
+    if not enabled:
+        login_sessions.end_all(account)
+    audit.record("staff.enable" if enabled else "staff.disable", actor=by, ip=ip,
+                 subject=mask(account.id_number))
+    db.session.commit()
+
+
+def set_region(account: Account, region_code: str, by: Account, ip: str) -> None:
+    region = get_region(region_code)
+    if region is None:
+        raise AccountProblem("region", "请选择管辖地区")
+    previous = account.region_code
+    account.region_code = region.code
+    audit.record("staff.region", actor=by, ip=ip, subject=mask(account.id_number),
+                 details={"from": previous, "to": region.code})
+    db.session.commit()
+
+
+def reset_staff_password(account: Account, by: Account, ip: str) -> str:
+    password = one_time_password()
+    account.password_hash = hasher().hash(password)
+    account.must_change_password = True
+    account.failed_logins = 0
+    account.locked_until = None
+    login_sessions.end_all(account)
+    audit.record("staff.reset_password", actor=by, ip=ip, subject=mask(account.id_number))
+    db.session.commit()
+    return password

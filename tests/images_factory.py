@@ -178,10 +178,11 @@ def camera_document(width: int = 4000, height: int = 3000, seed: int = 1,
 
 
 def portrait_image(width: int = 3000, height: int = 4000, background=NEAR_WHITE,
-                   centre_x: float = 0.5, head_scale: float = 1.0, shoulders: bool = True,
+                   centre_x: float = 0.5, head_scale: float = 1.0, shoulder_width: float = 0.62,
                    noise: float = 0.0, seed: int = 2) -> Image.Image:
     """A person facing the camera: a head (ellipse with hair) centred in the upper half at
-    `centre_x` of the width, shoulders (a jacket) below. `head_scale` < 1 makes the person small."""
+    `centre_x` of the width, shoulders (a jacket, `shoulder_width` of the picture's width at full
+    scale) below. `head_scale` < 1 makes the person small."""
     image = Image.new("RGB", (width, height), background)
     if noise:
         # A real wall is never flat: a faint vertical light gradient.
@@ -192,15 +193,13 @@ def portrait_image(width: int = 3000, height: int = 4000, background=NEAR_WHITE,
     head_w, head_h = width * 0.30 * head_scale, height * 0.30 * head_scale
     head_top = height * 0.14 if head_scale >= 1 else height * 0.5 - head_h
     head = (cx - head_w / 2, head_top, cx + head_w / 2, head_top + head_h)
-    if shoulders:
-        shoulder_top = head[3] - head_h * 0.05
-        shoulder_w = width * 0.62 * head_scale
-        draw.rounded_rectangle((cx - shoulder_w / 2, shoulder_top, cx + shoulder_w / 2,
-                                height + width * 0.2),
-                               radius=int(shoulder_w * 0.25), fill=JACKET)
-        neck_w = head_w * 0.38
-        draw.rectangle((cx - neck_w / 2, head[3] - head_h * 0.2, cx + neck_w / 2,
-                        shoulder_top + head_h * 0.1), fill=SKIN)
+    shoulder_top = head[3] - head_h * 0.05
+    shoulder_w = width * shoulder_width * head_scale
+    draw.rounded_rectangle((cx - shoulder_w / 2, shoulder_top, cx + shoulder_w / 2,
+                            height + width * 0.2), radius=int(shoulder_w * 0.25), fill=JACKET)
+    neck_w = head_w * 0.38
+    draw.rectangle((cx - neck_w / 2, head[3] - head_h * 0.2, cx + neck_w / 2,
+                    shoulder_top + head_h * 0.1), fill=SKIN)
     draw.ellipse(head, fill=SKIN)
     draw.chord((head[0] - head_w * 0.02, head[1] - head_h * 0.04, head[2] + head_w * 0.02,
                 head[1] + head_h * 0.55), 180, 360, fill=HAIR)
@@ -218,10 +217,10 @@ def portrait_image(width: int = 3000, height: int = 4000, background=NEAR_WHITE,
 
 @lru_cache(maxsize=8)
 def portrait(width: int = 3000, height: int = 4000, background=NEAR_WHITE,
-             centre_x: float = 0.5, head_scale: float = 1.0, noise: float = 3.0,
-             quality: int = 92) -> bytes:
+             centre_x: float = 0.5, head_scale: float = 1.0, shoulder_width: float = 0.62,
+             noise: float = 3.0, quality: int = 92) -> bytes:
     """A portrait as a phone would send it (JPEG, with a little noise)."""
-    return jpeg(portrait_image(width, height, background, centre_x, head_scale,
+    return jpeg(portrait_image(width, height, background, centre_x, head_scale, shoulder_width,
                                noise=noise), quality=quality)
 
 
@@ -240,8 +239,9 @@ def portrait_tiny() -> bytes:
 
 
 def portrait_off_centre() -> bytes:
-    """The whole person stands to the right (but clear of the background bands the tool checks)."""
-    return portrait(1500, 2000, centre_x=0.75, noise=0.0)
+    """The whole person stands to the right, narrow-shouldered (turned sideways), so the
+    picture's edges stay white and only the position is wrong."""
+    return portrait(1500, 2000, centre_x=0.73, shoulder_width=0.3, noise=0.0)
 
 
 def portrait_small_head() -> bytes:

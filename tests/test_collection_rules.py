@@ -14,7 +14,7 @@ from tests.helpers import (
 )
 from tests.test_collection_sections import (  # noqa: F401  (applicant is a fixture)
     CREDIT_CODE, ID_NUMBER, NAME, PHONE, STORED, VALID, Page, account_of, applicant,
-    assert_kept, database, page_of, save, section_row, snapshot, task_statuses, text_of,
+    database, page_of, save, section_row, snapshot, task_statuses, text_of,
 )
 
 TODAY = date.today()

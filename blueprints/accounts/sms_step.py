@@ -6,7 +6,8 @@ from flask import current_app, session
 
 from blueprints.forms_util import add_error, validate_fields
 from blueprints.web import client_ip
-from domain import accounts, captcha
+from domain import accounts, audit, captcha
+from extensions import db
 from domain.phones import mask
 from sms import DeliveryFailed, LimitExceeded, Purpose, send_code
 
@@ -52,6 +53,9 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
         return SendResult(429, limit.message)
     except DeliveryFailed:
         return SendResult(503, "短信发送失败，请稍后重试")
+    audit.record("sms.send", actor=account, subject=mask(phone), ip=client_ip(),
+                 details={"purpose": str(purpose), "delivered": deliver_it})
+    db.session.commit()
     if purpose == Purpose.RESET:
         return SendResult(200, f"如果证件号码与绑定的手机号一致，验证码已发送至{mask(phone)}，"
                                "5分钟内有效", sent=True)

@@ -110,6 +110,7 @@ def check_date(field, today, required_message=None, not_before=None, not_before_
         raise ValidationError("日期不正确，请核对年份")
     if not_before and value < not_before:
         raise ValidationError(not_before_message)
+    field.data = value.isoformat()  # stored and shown as <input type=date> reads it
 
 
 class RegionPair:
@@ -266,6 +267,7 @@ class WorkForm(ConditionalForm, FlaskForm):
             raise ValidationError("请至少选择一个会计岗位")
         if any(p not in choices.ACCOUNTING_POSTS for p in field.data):
             raise ValidationError("请从列表中选择会计岗位")
+        field.data = list(dict.fromkeys(field.data))  # a post ticked twice is stored once
 
     def validate_duty(self, field):
         need_choice(field, [""] + choices.DUTIES, "请从列表中选择职务")

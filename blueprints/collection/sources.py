@@ -40,7 +40,8 @@ def birth_date_of(application):
     """From the ID number, or as typed in 基本信息 for documents that do not carry it."""
     if application.account.birth_date:
         return application.account.birth_date
-    typed = first(stored_answers(application, "basic"), "birth_date")
+    basic = application.section("basic")  # the saved answers: a draft may hold any typo
+    typed = first(basic.data if basic else None, "birth_date")
     try:
         return date.fromisoformat(typed) if typed else None
     except ValueError:

@@ -14,6 +14,10 @@ def home():
         return redirect(url_for("collection.index"))
     if current_user.role == Role.REVIEWER:
         return redirect(url_for("review.list_applications"))
+    if current_user.role == Role.ADMIN:
+        return redirect(url_for("admin.list_staff"))
+    if current_user.role == Role.AUDITOR:
+        return redirect(url_for("audit_log.list_entries"))
     return render_template("main/home.html", masked_id=mask_id(current_user.id_number),
                            masked_phone=mask_phone(current_user.phone))
 
