@@ -218,7 +218,7 @@ def portrait_image(width: int = 3000, height: int = 4000, background=NEAR_WHITE,
 @lru_cache(maxsize=8)
 def portrait(width: int = 3000, height: int = 4000, background=NEAR_WHITE,
              centre_x: float = 0.5, head_scale: float = 1.0, shoulder_width: float = 0.62,
-             noise: float = 3.0, quality: int = 92) -> bytes:
+             noise: float = 5.0, quality: int = 92) -> bytes:
     """A portrait as a phone would send it (JPEG, with a little noise)."""
     return jpeg(portrait_image(width, height, background, centre_x, head_scale, shoulder_width,
                                noise=noise), quality=quality)
@@ -397,9 +397,9 @@ def srgb_icc() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
-def jpeg_with_metadata() -> bytes:
+def jpeg_with_metadata(picture: Image.Image | None = None) -> bytes:
     """A phone photo as it leaves the phone: EXIF (make, model, date, GPS position in Kunming),
-    a comment and an ICC profile."""
+    a comment and an ICC profile. `picture` defaults to a blue-grey card with a red corner."""
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"                  # Make
     exif[0x0110] = "Phone 15"                    # Model
@@ -410,6 +410,8 @@ def jpeg_with_metadata() -> bytes:
     gps[2] = (25.0, 2.0, 30.5)
     gps[3] = "E"
     gps[4] = (102.0, 42.0, 15.25)
-    image = Image.new("RGB", (800, 600), (180, 200, 220))
-    ImageDraw.Draw(image).rectangle((0, 0, 200, 150), fill=RED)
+    image = picture
+    if image is None:
+        image = Image.new("RGB", (800, 600), (180, 200, 220))
+        ImageDraw.Draw(image).rectangle((0, 0, 200, 150), fill=RED)
     return jpeg(image, exif=exif.tobytes(), comment=COMMENT, icc_profile=srgb_icc())
