@@ -1,7 +1,8 @@
 """Error pages, HTMX-aware: an HTMX request gets a short message swapped into the page's message
 area (or, for an expired session, a full redirect to the login page) instead of a whole page
 inside a fragment."""
-from flask import make_response, render_template, request, url_for
+from flask import flash, make_response, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from blueprints.web import is_htmx
@@ -16,6 +17,11 @@ MESSAGES = {
     429: ("操作过于频繁", "请稍后再试。"),
     500: ("系统繁忙", "服务器出现问题，请稍后重试。您填写的内容未丢失，可返回上一页。"),
 }
+
+
+# Forms that work without logging in: a CSRF failure there is an expired page, not a session.
+PUBLIC_FORMS = {"accounts.login", "accounts.register", "accounts.forgot_password",
+                "accounts.logout"}
 
 
 def error_response(status: int, detail: str | None = None):
@@ -40,11 +46,15 @@ def register(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if not current_user.is_authenticated and request.endpoint not in PUBLIC_FORMS:
+            # The session (and its CSRF token) is gone: the answer is to log in again.
+            return unauthorized(error)
         return error_response(400, "页面已过期或来源不正确（CSRF校验失败），请刷新页面后重新提交。"
                                    "您填写的内容需重新输入。")
 
     @app.errorhandler(401)
     def unauthorized(error):
+        flash("登录已过期或尚未登录，请登录后继续。", "info")
         login_url = url_for("accounts.login", next=request.full_path.rstrip("?")
                             if request.method == "GET" else None)
         if is_htmx():
