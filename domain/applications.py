@@ -6,7 +6,7 @@ from domain import audit
 from domain.jurisdiction import county_from_work
 from domain.sections import SECTION_KEYS
 from extensions import db
-from models import Account, Application, ApplicationStatus, Section, utcnow
+from models import Account, Application, ApplicationStatus, ReviewDecision, Section, utcnow
 
 MAX_DRAFT_VALUE = 500     # characters kept per typed value in a draft
 MAX_DRAFT_FIELDS = 200
@@ -40,11 +40,24 @@ def lock_reason(application: Application, key: str) -> str | None:
         return "信息已提交审核，审核期间不能修改。"
     if status == ApplicationStatus.APPROVED:
         return "信息已审核通过，不能再修改；如需变更，请使用信息变更功能。"
-    if status == ApplicationStatus.REJECTED:
-        section = application.section(key)
-        if section is None or not section.needs_changes:
-            return "审核未通过，但此部分无需修改；请修改标记为“需修改”的部分后重新提交。"
+    if status == ApplicationStatus.REJECTED and key not in reopened_sections(application):
+        return "审核未通过，但此部分无需修改；请修改标记为“需修改”的部分后重新提交。"
     return None
+
+
+def latest_decision(application: Application) -> ReviewDecision | None:
+    return db.session.scalar(
+        sa.select(ReviewDecision).where(ReviewDecision.application_id == application.id)
+        .order_by(ReviewDecision.id.desc()).limit(1))
+
+
+def reopened_sections(application: Application) -> list[str]:
+    """The sections the last rejection reopened: editable until the person resubmits, even
+    after they have been saved once (a second look before resubmitting is allowed)."""
+    if application.status != ApplicationStatus.REJECTED:
+        return []
+    decision = latest_decision(application)
+    return list(decision.reopened) if decision is not None else []
 
 
 def check_editable(application: Application, key: str) -> None:

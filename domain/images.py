@@ -268,7 +268,8 @@ WHITE_MAX_SPREAD = 30
 
 def _border_boxes(w: int, h: int):
     band = max(4, w // 12)
-    return [(0, 0, w, max(4, h // 14)),                   # above the head
+    top = max(4, h // 14)
+    return [(0, 0, w // 4, top), (w - w // 4, 0, w, top),  # above, beside the head's place
             (0, 0, band, h * 2 // 3),                      # left of the face
             (w - band, 0, w, h * 2 // 3)]                  # right of the face
 

@@ -5,7 +5,7 @@ from domain import audit, materials
 from domain.id_numbers import mask
 from domain.sections import COMPLETED, DATA_SECTIONS, status_of
 from extensions import db
-from models import Application, ApplicationStatus, ReviewDecision, utcnow
+from models import Application, ApplicationStatus, utcnow
 
 SUBMITTABLE = (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED)
 
@@ -36,9 +36,3 @@ def submit(application: Application, ip: str) -> bool:
     db.session.commit()
     db.session.refresh(application)
     return True
-
-
-def latest_decision(application: Application) -> ReviewDecision | None:
-    return db.session.scalar(
-        sa.select(ReviewDecision).where(ReviewDecision.application_id == application.id)
-        .order_by(ReviewDecision.id.desc()).limit(1))

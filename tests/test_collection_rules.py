@@ -724,7 +724,7 @@ def test_the_last_record_or_a_missing_one_is_not_removed(applicant, action):
 
 def test_the_same_level_twice_is_refused(applicant, app):
     page = post(applicant, "qualification", records(A, ("初级", "C2011009", "2011-05-16")))
-    assert page.errors == {"": "同一资格级别只能填写一条记录"}
+    assert page.errors == {"records": "同一资格级别只能填写一条记录"}
     assert page.has_summary
     assert shown_records(page) == [A, ("初级", "C2011009", "2011-05-16")]
     assert section_row(app, "qualification")["data"] is None
@@ -732,7 +732,7 @@ def test_the_same_level_twice_is_refused(applicant, app):
 
 def test_the_same_level_twice_is_said_beside_the_records_with_other_errors(applicant):
     page = post(applicant, "qualification", records(("初级", "", "2010-05-16"), A))
-    assert page.errors == {"": "同一资格级别只能填写一条记录",
+    assert page.errors == {"records": "同一资格级别只能填写一条记录",
                            "records-0-certificate_number": "请填写资格证书编号"}
 
 

@@ -360,7 +360,7 @@ MAX_QUALIFICATIONS = 4
 
 class QualificationForm(ConditionalForm, FlaskForm):
     has = RadioField("是否取得会计专业技术资格", choices=YES_NO, validate_choice=False)
-    records = FieldList(FormField(QualificationRecord), min_entries=1,
+    records = FieldList(FormField(QualificationRecord), label="资格证书", min_entries=1,
                         max_entries=MAX_QUALIFICATIONS)
 
     def relevant_names(self):

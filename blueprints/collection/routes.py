@@ -5,9 +5,9 @@ from blueprints.collection import bp
 from blueprints.collection.sources import build_form, with_records_changed
 from blueprints.forms_util import answers_of
 from blueprints.web import redirect_to, render_page
-from models import ApplicationStatus
-from domain import applications, materials, submission
+from domain import applications, materials
 from domain.sections import DATA_SECTIONS, SECTION_KEYS, TITLES, status_of
+from models import ApplicationStatus
 
 # Actions that re-render the form with what was typed, without validating or saving it.
 _REFRESH = ("refresh", "add_record")
@@ -32,7 +32,7 @@ def index():
     rows = [(info, status_of(application.section(info.key))) for info in DATA_SECTIONS]
     return render_page("collection/index.html", application=application, rows=rows,
                        materials_status=materials.section_status(application),
-                       decision=submission.latest_decision(application))
+                       decision=applications.latest_decision(application))
 
 
 def _section_page(application, key, form, status=200, **context):

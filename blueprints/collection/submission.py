@@ -14,7 +14,8 @@ def summary():
     return render_page("collection/summary.html", application=application,
                        summaries=summarise(application),
                        missing=submission.missing_parts(application),
-                       decision=submission.latest_decision(application),
+                       decision=applications.latest_decision(application),
+                       reopened=applications.reopened_sections(application),
                        can_submit=application.status in submission.SUBMITTABLE)
 
 

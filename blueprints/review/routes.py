@@ -10,7 +10,7 @@ from blueprints.review import bp
 from blueprints.review.export import export_response
 from blueprints.review.forms import DecisionForm, ListFilterForm
 from blueprints.roles import role_required
-from blueprints.web import client_ip, redirect_to, render_page
+from blueprints.web import client_ip, is_htmx, redirect_to, render_page
 from domain import audit, review, review_queue
 from domain.access import can_view
 from domain.id_numbers import mask
@@ -75,6 +75,8 @@ def reveal_id_number(application_id):
                  subject=mask(application.account.id_number),
                  details={"application": application.id})
     db.session.commit()
+    if not is_htmx():  # without JavaScript: the whole application again, with the number shown
+        return _detail(application, revealed=True)
     return render_page("review/detail.html", block="identity", application=application,
                        revealed=True, masked_id=mask(application.account.id_number),
                        summaries=[], form=DecisionForm(), decisions=[])
