@@ -30,7 +30,8 @@ class ImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
 
 
-def read_rows(path: Path) -> list[dict]:
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number in the file, row) for every non-blank row, so reports name the right line."""
     if path.suffix.lower() == ".xlsx":
         return _read_xlsx(path)
     raw = path.read_bytes()
@@ -42,15 +43,20 @@ def read_rows(path: Path) -> list[dict]:
             continue
     else:
         raise ValueError("文件编码无法识别，请保存为UTF-8或GBK编码的CSV")
-    return list(csv.DictReader(io.StringIO(text)))
+    reader = csv.DictReader(io.StringIO(text))
+    return [(reader.line_num, row) for row in reader]
 
 
-def _read_xlsx(path: Path) -> list[dict]:
+def _read_xlsx(path: Path) -> list[tuple[int, dict]]:
     from openpyxl import load_workbook
-    sheet = load_workbook(path, read_only=True, data_only=True).active
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(cell or "").strip() for cell in next(rows, [])]
-    return [dict(zip(header, row)) for row in rows if any(cell not in (None, "") for cell in row)]
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = workbook.active.iter_rows(values_only=True)
+        header = [str(cell or "").strip() for cell in next(rows, [])]
+        return [(number, dict(zip(header, row))) for number, row in enumerate(rows, start=2)
+                if any(cell not in (None, "") for cell in row)]
+    finally:
+        workbook.close()
 
 
 def _parse_date(value) -> date | None:
@@ -87,9 +93,12 @@ def _clean_row(row: dict) -> dict:
                 obtained_on=obtained)
 
 
-def import_rows(rows: list[dict]) -> ImportReport:
+def import_rows(rows) -> ImportReport:
+    """`rows`: dicts (numbered from line 2, after the header) or (line number, dict) pairs."""
     report = ImportReport()
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
+    numbered = [row if isinstance(row, tuple) else (index, row)
+                for index, row in enumerate(rows, start=2)]
+    for number, row in numbered:
         try:
             clean = _clean_row(row)
         except (ValueError, InvalidIdNumber, InvalidName) as problem:

@@ -185,8 +185,6 @@ def test_import_xlsx_with_ids_as_strings(app, tmp_path):
     assert counts == {"accepted": 0, "unchanged": 3, "rejected": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: blank lines are dropped before rows are numbered, "
-                   "so the report names the wrong row (domain/archive_import.py)")
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_import_reports_the_row_number_of_the_file(app, tmp_path, kind):
     rows = [ROWS[0], [None] * 5 if kind == "xlsx" else [], ROWS[3]]
