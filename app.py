@@ -35,8 +35,10 @@ def configure(app, config_class):
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY"],
                                 x_proto=app.config["TRUST_PROXY"])
+    from blueprints.widgets import install as install_fast_widgets
     from domain.passwords import hasher_for
     app.extensions["password_hasher"] = hasher_for(app.config)
+    install_fast_widgets()
     logging.basicConfig(level=logging.INFO)
 
 

@@ -60,6 +60,9 @@ class Config:
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 30)
     LOGIN_IP_LIMIT = _env("LOGIN_IP_LIMIT", "30 per 10 minutes")
+    # Offices and mobile carriers put many people behind one address: keep these generous.
+    REGISTER_IP_LIMIT = _env("REGISTER_IP_LIMIT", "60 per hour")
+    RESET_IP_LIMIT = _env("RESET_IP_LIMIT", "60 per hour")
 
     # Captcha
     CAPTCHA_TTL_SECONDS = _env_int("CAPTCHA_TTL_SECONDS", 300)

@@ -6,9 +6,12 @@ from blueprints.accounts.forms import (
     BindPhoneForm, ChangePasswordForm, ChangePhoneForm, ForgotPasswordForm, LoginForm,
     RegisterForm,
 )
+from blueprints.accounts import login_page
 from blueprints.accounts.sms_step import captcha_solved, send
 from blueprints.forms_util import add_error
-from blueprints.web import client_ip, invalid, redirect_to, redirect_url, render_page, safe_next
+from blueprints.web import (
+    client_ip, is_htmx, redirect_to, redirect_url, render_page, safe_next,
+)
 from domain import accounts, captcha, login_sessions
 from extensions import db, limiter
 from sms import CodeProblem, Purpose
@@ -27,15 +30,26 @@ def _apply_problem(form, problem):
     add_error(field, problem.message)
 
 
-@bp.route("/", methods=["GET", "POST"])
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"])
+@bp.get("/")
+@bp.get("/login")
+@limiter.exempt
 def login():
+    if current_user.is_authenticated:
+        return redirect_to("main.home")
+    if request.args or is_htmx() or session.get("_flashes") or not login_page.cacheable():
+        return _form_page("accounts/login.html", LoginForm(next=request.args.get("next")))
+    return login_page.plain_response()
+
+
+@bp.post("/")
+@bp.post("/login")
+@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"])
+def submit_login():
     if current_user.is_authenticated:
         return redirect_to("main.home")
     form = LoginForm(next=request.args.get("next"))
     if not form.validate_on_submit():
-        return _form_page("accounts/login.html", form, 422 if form.is_submitted() else 200)
+        return _form_page("accounts/login.html", form, 422)
     if not captcha_solved(form.captcha.data):
         add_error(form.captcha, "图形验证码不正确，请看清新的图片后重新输入")
         form.captcha.data = ""
@@ -78,7 +92,7 @@ def captcha_image():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_IP_LIMIT"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect_to("main.home")
@@ -107,7 +121,7 @@ def register():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_IP_LIMIT"], methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if _sending(form):

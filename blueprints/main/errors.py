@@ -20,7 +20,7 @@ MESSAGES = {
 
 
 # Forms that work without logging in: a CSRF failure there is an expired page, not a session.
-PUBLIC_FORMS = {"accounts.login", "accounts.register", "accounts.forgot_password",
+PUBLIC_FORMS = {"accounts.submit_login", "accounts.register", "accounts.forgot_password",
                 "accounts.logout"}
 
 
