@@ -26,8 +26,9 @@ def _form_page(template, form, status=200, sms=None, **context):
 
 
 def _apply_problem(form, problem):
-    field = form[problem.field] if problem.field in form else form.sms_code
-    add_error(field, problem.message)
+    """An AccountProblem names its field; a CodeProblem is about the SMS code."""
+    name = getattr(problem, "field", "sms_code")
+    add_error(form[name] if name in form else form.sms_code, str(problem))
 
 
 @bp.get("/")
@@ -91,30 +92,36 @@ def captcha_image():
     return response
 
 
+def _sms_form(template, form, purpose, save, account=None):
+    """Every form with a 获取验证码 button: send a code, or validate and save.
+    Returns (response, None) to answer now, or (None, what save returned) on success."""
+    if _sending(form):
+        result = send(form, purpose, account=account)
+        return _form_page(template, form, result.status, sms=result), None
+    if not form.validate_on_submit():
+        return _form_page(template, form, 422 if form.is_submitted() else 200), None
+    try:
+        return None, save()
+    except accounts.IdNumberTaken:
+        return _form_page(template, form, 409, id_taken=True), None
+    except (accounts.AccountProblem, CodeProblem) as problem:
+        _apply_problem(form, problem)
+        return _form_page(template, form, 422), None
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_IP_LIMIT"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect_to("main.home")
     form = RegisterForm()
-    if _sending(form):
-        result = send(form, Purpose.REGISTER)
-        return _form_page("accounts/register.html", form, result.status, sms=result)
-    if not form.validate_on_submit():
-        return _form_page("accounts/register.html", form, 422 if form.is_submitted() else 200)
-    data = accounts.Registration(
-        id_type=form.id_type.data, id_number=form.id_number.data, name=form.name.data,
-        phone=form.phone.data, sms_code=form.sms_code.data, password=form.password.data)
-    try:
-        account = accounts.register(data, client_ip())
-    except accounts.IdNumberTaken:
-        return _form_page("accounts/register.html", form, 409, id_taken=True)
-    except accounts.AccountProblem as problem:
-        _apply_problem(form, problem)
-        return _form_page("accounts/register.html", form, 422)
-    except CodeProblem as problem:
-        add_error(form.sms_code, str(problem))
-        return _form_page("accounts/register.html", form, 422)
+    response, account = _sms_form("accounts/register.html", form, Purpose.REGISTER, lambda: (
+        accounts.register(accounts.Registration(
+            id_type=form.id_type.data, id_number=form.id_number.data, name=form.name.data,
+            phone=form.phone.data, sms_code=form.sms_code.data, password=form.password.data),
+            client_ip())))
+    if response is not None:
+        return response
     _log_in(account)
     flash("注册成功，欢迎！请开始填写信息采集。", "success")
     return redirect_to("main.home")
@@ -124,18 +131,11 @@ def register():
 @limiter.limit(lambda: current_app.config["RESET_IP_LIMIT"], methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
-    if _sending(form):
-        result = send(form, Purpose.RESET)
-        return _form_page("accounts/forgot_password.html", form, result.status, sms=result)
-    if not form.validate_on_submit():
-        return _form_page("accounts/forgot_password.html", form,
-                          422 if form.is_submitted() else 200)
-    try:
+    response, _ = _sms_form("accounts/forgot_password.html", form, Purpose.RESET, lambda: (
         accounts.reset_password(form.id_number.data, form.phone.data, form.sms_code.data,
-                                form.password.data, client_ip())
-    except (accounts.AccountProblem, CodeProblem) as problem:
-        add_error(form.sms_code, getattr(problem, "message", str(problem)))
-        return _form_page("accounts/forgot_password.html", form, 422)
+                                form.password.data, client_ip())))
+    if response is not None:
+        return response
     logout_user()
     session.clear()
     flash("密码已重置，其他设备上的登录已全部退出。请用新密码登录。", "success")
@@ -163,20 +163,12 @@ def change_password():
 @login_required
 def change_phone():
     form = ChangePhoneForm()
-    if _sending(form):
-        result = send(form, Purpose.CHANGE_PHONE, account=current_user)
-        return _form_page("accounts/change_phone.html", form, result.status, sms=result)
-    if not form.validate_on_submit():
-        return _form_page("accounts/change_phone.html", form, 422 if form.is_submitted() else 200)
-    try:
-        accounts.change_phone(current_user, form.current_password.data, form.phone.data,
-                              form.sms_code.data, client_ip())
-    except accounts.AccountProblem as problem:
-        _apply_problem(form, problem)
-        return _form_page("accounts/change_phone.html", form, 422)
-    except CodeProblem as problem:
-        add_error(form.sms_code, str(problem))
-        return _form_page("accounts/change_phone.html", form, 422)
+    response, _ = _sms_form(
+        "accounts/change_phone.html", form, Purpose.CHANGE_PHONE, lambda: accounts.change_phone(
+            current_user, form.current_password.data, form.phone.data, form.sms_code.data,
+            client_ip()), account=current_user)
+    if response is not None:
+        return response
     flash("手机号已更换。", "success")
     return redirect_to("main.home")
 
@@ -187,19 +179,11 @@ def bind_phone():
     if not current_user.must_bind_phone:
         return redirect_to("main.home")
     form = BindPhoneForm(account=current_user)
-    if _sending(form):
-        result = send(form, Purpose.BIND, account=current_user)
-        return _form_page("accounts/bind_phone.html", form, result.status, sms=result)
-    if not form.validate_on_submit():
-        return _form_page("accounts/bind_phone.html", form, 422 if form.is_submitted() else 200)
-    try:
-        accounts.bind_phone(current_user, form.phone.data, form.sms_code.data, form.password.data,
-                            client_ip())
-    except accounts.AccountProblem as problem:
-        _apply_problem(form, problem)
-        return _form_page("accounts/bind_phone.html", form, 422)
-    except CodeProblem as problem:
-        add_error(form.sms_code, str(problem))
-        return _form_page("accounts/bind_phone.html", form, 422)
+    response, _ = _sms_form(
+        "accounts/bind_phone.html", form, Purpose.BIND, lambda: accounts.bind_phone(
+            current_user, form.phone.data, form.sms_code.data, form.password.data, client_ip()),
+        account=current_user)
+    if response is not None:
+        return response
     flash("手机号已绑定，新密码已生效。", "success")
     return redirect_to("main.home")
