@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from domain import audit, login_sessions
+from domain import audit, login_sessions, unknown_id_lock
 from domain.id_numbers import mask as mask_id
 from domain.passwords import Hasher
 from domain.phones import mask as mask_phone
@@ -94,14 +94,19 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
     now = utcnow()
     password_ok = hasher().verify(account.password_hash if account else None, password)
     if account is not None and account.locked_until and account.locked_until > now:
+        minutes = int((account.locked_until - now).total_seconds() // 60) + 1
+    else:
+        minutes = unknown_id_lock.minutes_locked(id_number) if account is None else 0
+    if minutes:
         audit.record("login.locked", actor=account, subject=mask_id(id_number), ip=ip)
         db.session.commit()
-        minutes = int((account.locked_until - now).total_seconds() // 60) + 1
         raise LoginRefused(f"密码错误次数过多，账号已临时锁定，请{minutes}分钟后再试，"
                            "或通过“忘记密码”重置密码")
     if account is None or not password_ok:
         if account is not None:
             _count_failure(account, config)
+        else:
+            unknown_id_lock.count_failure(id_number)
         audit.record("login.failed", actor=account, subject=mask_id(id_number), ip=ip)
         db.session.commit()
         raise LoginRefused(BAD_CREDENTIALS)

@@ -118,12 +118,26 @@ def test_same_message_for_unknown_id_and_wrong_password(app, client):
     assert "Wrong#Pass123" not in body(wrong)
 
 
-def test_unknown_id_never_locks_and_always_gets_the_same_answer(app, client):
-    for _ in range(7):
-        response = client.post("/login", data={"id_number": make_id(seq="999"),
-                                               "password": PASSWORD, "captcha": CAPTCHA})
+def test_unknown_id_answers_like_an_account_and_locks_like_one(app, client):
+    data = {"id_number": make_id(seq="999"), "password": PASSWORD, "captcha": CAPTCHA}
+    for _ in range(5):
+        response = client.post("/login", data=data)
         assert response.status_code == 422
         assert accounts.BAD_CREDENTIALS in refusal_of(response)
+    response = client.post("/login", data=data)
+    assert response.status_code == 422
+    assert "已临时锁定" in refusal_of(response) and "30分钟" in refusal_of(response)
+
+
+def test_lock_answer_does_not_reveal_whether_the_id_exists(app, client):
+    """domain.accounts.authenticate: "the lock never says whether the ID exists"."""
+    known, unknown = seeded_applicant(app), make_id(seq="999")
+    answers = {}
+    for id_number in (known, unknown):
+        for _ in range(6):
+            response = login(client, id_number, "Wrong#Pass123")
+        answers[id_number] = refusal_of(response)
+    assert answers[known] == answers[unknown]
 
 
 def test_five_failures_lock_for_thirty_minutes(app, client):
