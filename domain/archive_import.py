@@ -44,7 +44,8 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
     else:
         raise ValueError("文件编码无法识别，请保存为UTF-8或GBK编码的CSV")
     reader = csv.DictReader(io.StringIO(text))
-    return [(reader.line_num, row) for row in reader]
+    return [(reader.line_num, row) for row in reader
+            if any(str(value or "").strip() for value in row.values())]  # ",,,," from Excel
 
 
 def _read_xlsx(path: Path) -> list[tuple[int, dict]]:

@@ -74,8 +74,9 @@ def seed_applicants(count: int, seed: int = 2026, progress=None) -> int:
         size = min(BATCH, count - done)
         accounts, applications, sections = [], [], []
         for offset in range(size):
-            n = done + offset
-            account_id, application_id = first_account + n, first_application + n
+            account_id, application_id = first_account + done + offset, \
+                first_application + done + offset
+            n = application_id - 1  # continues across runs, so a second seed adds new IDs
             county = counties[n % len(counties)]
             born = date(1960, 1, 1) + timedelta(days=(n * 7919) % 16000)
             accounts.append(dict(

@@ -25,10 +25,13 @@ def one_time_password() -> str:
 def create_staff(role: str, region_code: str, id_number: str, name: str, phone: str,
                  created_by: Account | None = None, ip: str = "") -> tuple[Account, str]:
     if role not in STAFF_ROLES:
-        raise AccountProblem("role", "角色应为 reviewer、admin 或 auditor")
+        raise AccountProblem("role", "请选择角色：审核员、管理员或审计员")
     region = get_region(region_code)
+    if not region_code:
+        raise AccountProblem("region", "请选择管辖地区（云南省、州（市）或县（市、区））")
     if region is None:
-        raise AccountProblem("region", f"地区代码 {region_code} 不存在，请先运行 flask regions load")
+        raise AccountProblem("region", f"地区代码 {region_code} 不存在，请使用云南省的区划代码，"
+                                       "如 530000、530100 或 530102")
     id_number = validate_id(RESIDENT_ID, id_number)
     if find_by_id_number(id_number):
         raise AccountProblem("id_number", "该证件号码已有账号")
