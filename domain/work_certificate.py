@@ -14,7 +14,7 @@ from domain.choices import ACCOUNTING_POSTS
 from domain.sections import first
 from models import Application
 
-FONT_FILE = Path(__file__).resolve().parent.parent / "data" / "fonts" / "wqy-zenhei-gbk.ttf"
+FONT_FILE = Path(__file__).resolve().parent.parent / "data" / "fonts" / "wqy-zenhei-subset.ttf"
 FONT = "WenQuanYiZenHei"
 CERTIFICATE_POSTS = ACCOUNTING_POSTS + ["不从事会计工作岗位"]
 MARGIN = 25 * mm
@@ -29,6 +29,12 @@ class CertificateUnavailable(Exception):
 def _register_font() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
+
+
+def printable(text: str) -> str:
+    """The text if the font has every character; else a blank to fill in by hand."""
+    glyphs = pdfmetrics.getFont(FONT).face.charToGlyph
+    return text if all(ord(char) in glyphs for char in text) else "____________"
 
 
 def _wrap(text: str, size: float, width: float) -> list[str]:
@@ -76,8 +82,8 @@ def work_certificate_pdf(application: Application) -> bytes:
     pdf.setFont(FONT, 24)
     pdf.drawCentredString(A4[0] / 2, A4[1] - 35 * mm, "工作证明")
     y = A4[1] - 55 * mm
-    y = _paragraph(pdf, f"兹有{account.name}（证件号码：{account.id_number}），系我单位正式职工，"
-                        "从事如下工作：", y)
+    y = _paragraph(pdf, f"兹有{printable(account.name)}（证件号码：{account.id_number}），"
+                        "系我单位正式职工，从事如下工作：", y)
     y -= 4
     for post in CERTIFICATE_POSTS:
         _checkbox(pdf, MARGIN + 8, y, post in posts)
@@ -90,7 +96,7 @@ def work_certificate_pdf(application: Application) -> bytes:
                         "特此证明。", y)
     pdf.setFont(FONT, 13)
     right = A4[0] - MARGIN
-    pdf.drawRightString(right, y - 40, f"{first(work, 'unit_name')}（单位盖章）")
+    pdf.drawRightString(right, y - 40, f"{printable(first(work, 'unit_name'))}（单位盖章）")
     pdf.drawRightString(right, y - 70, "年      月      日")
     pdf.setFont(FONT, 10)
     pdf.drawString(MARGIN, 25 * mm, "注：此文档填写盖章后拍照上传。请按此文档格式填写，否则将审核不通过。")
