@@ -35,6 +35,11 @@ class Application(db.Model):
         sa.Index("ix_applications_prefecture_status", "prefecture_code", "status",
                  "submitted_at", "id"),
         sa.Index("ix_applications_status_submitted", "status", "submitted_at", "id"),
+        # The province sees every application with a jurisdiction: the predicate lets the list
+        # and its capped count be index scans (migration 0005).
+        sa.Index("ix_applications_province_queue", "status", "submitted_at", "id",
+                 postgresql_where=sa.text("jurisdiction_code IS NOT NULL"),
+                 sqlite_where=sa.text("jurisdiction_code IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

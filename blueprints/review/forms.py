@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.widgets import FastSelect
 from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE
 from domain.review_queue import TABS
 
@@ -16,7 +17,7 @@ class ListFilterForm(FlaskForm):
 
     status = SelectField("状态", choices=[SelectChoice(k, v) for k, v in TABS],
                          default=TABS[0][0], validate_choice=False)
-    county = SelectField("县（市、区）", validate_choice=False)
+    county = SelectField("县（市、区）", validate_choice=False, widget=FastSelect())
     date_from = DateField("提交日期从", validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField("至", validators=[Optional()], render_kw={"type": "date"})
     q = StringField("搜索", render_kw={"placeholder": "姓名、完整证件号码或手机号",
