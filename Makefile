@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-pg install install-dev db bench clean
+.PHONY: run test install install-dev db bench bench-images bench-review clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/http_bench.py
+
+bench-images: install-dev
+	$(BIN)/python bench/image_bench.py
+
+bench-review: install-dev
+	$(BIN)/python bench/review_bench.py
 
 clean:
 	rm -rf $(VENV) instance test-results .pytest_cache
