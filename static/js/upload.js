@@ -86,7 +86,13 @@
     };
     xhr.onload = function () {
       var target = xhr.getResponseHeader("HX-Redirect");
-      if (target) { window.location.assign(target); return; }
+      if (target) {  // only a new #anchor on this same page: assign() alone would just scroll
+        var next = new URL(target, window.location.href), here = window.location;
+        var samePage = next.pathname + next.search === here.pathname + here.search;
+        window.location.assign(next.href);
+        if (samePage) here.reload();
+        return;
+      }
       var retarget = xhr.getResponseHeader("HX-Retarget");
       if (retarget) {
         var box = document.querySelector(retarget);
@@ -123,8 +129,12 @@
     preview.hidden = false;
     status.textContent = "正在处理照片…";
     var blob = file;
+    // Only JPEG or PNG is shrunk: anything else (a GIF named .jpg…) goes up as it is, so the
+    // server's message names the format instead of a canvas quietly converting it.
     try {
-      blob = await shrink(file, kind);
+      var head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+      var jpeg = head[0] === 0xFF && head[1] === 0xD8, png = head[0] === 0x89 && head[1] === 0x50;
+      if (jpeg || png) blob = await shrink(file, kind);
     } catch (error) {
       blob = file;  // the server will do it
     }
