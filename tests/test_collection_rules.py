@@ -494,6 +494,23 @@ def test_refresh_shows_the_fields_for_the_answer_without_validating(applicant, a
     assert reloaded.value("collection_prefecture") == "530300"
 
 
+def test_switching_employed_back_and_forth_loses_nothing_typed(applicant):
+    typed = {"employed": "yes", "unit_name": "昆明某某会计服务有限公司",
+             "unit_credit_code": CREDIT_CODE, "unit_prefecture": "530100",
+             "unit_county": "530102", "posts": ["出纳", "总账"]}
+    refresh(applicant, typed)
+    # 否: the browser posts what is on screen, then the employer's fields leave the screen...
+    page = refresh(applicant, {**typed, "employed": "no"})
+    assert "unit_name" not in page.controls
+    # ...and are not posted again; 是 brings them back as typed.
+    page = refresh(applicant, {"employed": "yes", "person_category": "退休"})
+    assert page.value("unit_name") == "昆明某某会计服务有限公司"
+    assert page.value("unit_credit_code") == CREDIT_CODE
+    assert page.value("unit_county") == "530102"
+    page = refresh(applicant, {"employed": "no"})
+    assert page.value("person_category") == "退休"
+
+
 def test_refresh_as_htmx_returns_the_form(applicant):
     response = applicant.post("/collection/work", data={
         "employed": "yes", "unit_prefecture": "530100", "action": "refresh"}, headers=htmx())

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from domain import review
 from domain.audit import verify
 from domain.id_numbers import mask
+from domain.phones import mask as mask_phone
 from extensions import db
 from models import Account, Application, ApplicationStatus, ReviewDecision, Role
 from tests.factories import (
@@ -324,7 +325,8 @@ def test_the_detail_shows_the_masked_id_number_only(app, pending, reviewer):
     masked = mask(pending.id_number)
     assert re.fullmatch(r"530102\*{8}[0-9X]{4}", masked)
     assert page.count(masked) >= 2          # the identity line and the 基本信息 row
-    assert "显示完整证件号码（将记录日志）" in page
+    assert pending.phone not in page and page.count(mask_phone(pending.phone)) >= 2
+    assert "显示完整证件号码和手机号码（将记录日志）" in page
     assert audit_rows(app, "id.reveal") == []
 
 
@@ -343,6 +345,7 @@ def test_reveal_shows_the_full_number_and_is_logged(app, pending, reviewer):
     fragment = text(response)
     assert fragment.lstrip().startswith('<div id="identity"') and "<html" not in fragment
     assert pending.id_number in fragment and "显示完整证件号码" not in fragment
+    assert pending.phone in fragment
 
     entries = audit_rows(app, "id.reveal")
     assert len(entries) == 2

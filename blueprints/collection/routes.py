@@ -2,7 +2,7 @@ from flask import abort, request
 from flask_login import current_user, login_required
 
 from blueprints.collection import bp
-from blueprints.collection.sources import build_form, with_records_changed
+from blueprints.collection.sources import build_form, keep_hidden_answers, with_records_changed
 from blueprints.forms_util import answers_of
 from blueprints.web import redirect_to, render_page
 from domain import applications, materials
@@ -53,8 +53,9 @@ def section(key):
         return _section_page(application, key, build_form(application, key), 409)
     action = request.form.get("action", "save")
     if action in _REFRESH or action.startswith("remove_record_"):
-        formdata = with_records_changed(request.form, action) if key == "qualification" \
-            else request.form
+        formdata = keep_hidden_answers(application, key, request.form)
+        if key == "qualification":
+            formdata = with_records_changed(formdata, action)
         applications.save_draft(application, key, formdata.to_dict(flat=False))
         return _section_page(application, key, build_form(application, key, formdata))
     form = build_form(application, key, request.form)

@@ -31,6 +31,39 @@ def build_form(application, key, formdata=None):
     return SECTION_FORMS[key](formdata=formdata, **kwargs)
 
 
+def keep_hidden_answers(application, key, formdata: MultiDict) -> MultiDict:
+    """A refresh posts only the fields on screen. Answers typed earlier into fields that were
+    hidden (the employer's, while 非在岗 was chosen) come back from the draft, so switching
+    在岗 / 非在岗 or 有 / 无 back and forth loses nothing."""
+    stored = stored_answers(application, key)
+    if not stored:
+        return formdata
+    shown = _field_names(build_form(application, key, stored_formdata(stored)))
+    merged = MultiDict(formdata)
+    for name, values in stored.items():
+        if name not in shown and name not in merged:
+            merged.setlist(name, values)
+    return merged
+
+
+def _field_names(form) -> set[str]:
+    """Names of the fields the form shows for its current answers, nested ones included."""
+    names = set()
+    relevant = form.relevant_names() if hasattr(form, "relevant_names") else list(form._fields)
+    for name in relevant:
+        field = form._fields.get(name)
+        if field is None:
+            continue
+        if field.type == "FormField":
+            names |= _field_names(field.form)
+        elif field.type == "FieldList":
+            for entry in field.entries:
+                names |= _field_names(entry.form)
+        else:
+            names.add(field.name)
+    return names
+
+
 def stored_formdata(stored: dict) -> MultiDict:
     """Stored answers ({name: [values]}) as the form data a section form reads."""
     return MultiDict([(name, value) for name, values in stored.items() for value in values])

@@ -112,7 +112,7 @@ def test_reject_fix_resubmit_approve(page: Page, desk: Page, app, outbox, snapsh
     identity = desk.locator("#identity")
     expect(identity).to_contain_text(mask(accountant.id_number))
     desk.evaluate("window.__marker = 1")
-    button(desk, "显示完整证件号码（将记录日志）").click()
+    button(desk, "显示完整证件号码和手机号码（将记录日志）").click()
     expect(identity).to_contain_text(accountant.id_number)
     assert desk.evaluate("window.__marker") == 1, "the number is swapped in, not a new page"
     check_page(desk, "review_detail_revealed", snapshot)
