@@ -35,7 +35,7 @@ def _apply_problem(form, problem):
 @bp.get("/login")
 @limiter.exempt
 def login():
-    if current_user.is_authenticated:
+    if "_user_id" in session and current_user.is_authenticated:
         return redirect_to("main.home")
     if request.args or is_htmx() or session.get("_flashes") or not login_page.cacheable():
         return _form_page("accounts/login.html", LoginForm(next=request.args.get("next")))
