@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from blueprints.collection.forms import MAX_QUALIFICATIONS, SECTION_FORMS
+from blueprints.forms_util import relevant_fields
 from domain.applications import stored_answers
 from domain.sections import first
 from extensions import db
@@ -38,30 +39,13 @@ def keep_hidden_answers(application, key, formdata: MultiDict) -> MultiDict:
     stored = stored_answers(application, key)
     if not stored:
         return formdata
-    shown = _field_names(build_form(application, key, stored_formdata(stored)))
+    previous = build_form(application, key, stored_formdata(stored))
+    shown = {field.name for _heading, field in relevant_fields(previous)}
     merged = MultiDict(formdata)
     for name, values in stored.items():
         if name not in shown and name not in merged:
             merged.setlist(name, values)
     return merged
-
-
-def _field_names(form) -> set[str]:
-    """Names of the fields the form shows for its current answers, nested ones included."""
-    names = set()
-    relevant = form.relevant_names() if hasattr(form, "relevant_names") else list(form._fields)
-    for name in relevant:
-        field = form._fields.get(name)
-        if field is None:
-            continue
-        if field.type == "FormField":
-            names |= _field_names(field.form)
-        elif field.type == "FieldList":
-            for entry in field.entries:
-                names |= _field_names(entry.form)
-        else:
-            names.add(field.name)
-    return names
 
 
 def stored_formdata(stored: dict) -> MultiDict:

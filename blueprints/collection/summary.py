@@ -3,6 +3,7 @@ labels and choice names live in one place. Used by the accountant's summary and 
 from dataclasses import dataclass, field
 
 from blueprints.collection.sources import build_form, stored_formdata
+from blueprints.forms_util import relevant_fields
 from domain import materials
 from domain.regions import get_region
 from domain.sections import DATA_SECTIONS, status_of
@@ -39,21 +40,13 @@ def _display(field) -> str:
 
 
 def _rows(form) -> list[tuple[str, str]]:
-    rows = []
-    names = form.relevant_names() if hasattr(form, "relevant_names") else list(form._fields)
-    for name in names:
-        field = form._fields.get(name)
-        if field is None or field.type == "CSRFTokenField":
-            continue
-        if field.type == "FormField":
-            rows.append((field.label.text, ""))
-            rows.extend(_rows(field.form))
-        elif field.type == "FieldList":
-            for index, entry in enumerate(field.entries, start=1):
-                rows.append((f"资格证书 {index}", ""))
-                rows.extend(_rows(entry.form))
-        else:
-            rows.append((field.label.text, _display(field)))
+    """(label, value) rows; a block or record starts with its heading row (heading, "")."""
+    rows, current = [], None
+    for heading, field in relevant_fields(form):
+        if heading != current and heading is not None:
+            rows.append((heading, ""))
+        current = heading
+        rows.append((field.label.text, _display(field)))
     return rows
 
 
