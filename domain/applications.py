@@ -2,7 +2,6 @@
 section (and its draft), and the derived jurisdiction."""
 import sqlalchemy as sa
 
-from domain import audit
 from domain.jurisdiction import county_from_work
 from domain.sections import SECTION_KEYS
 from extensions import db

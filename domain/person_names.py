@@ -11,7 +11,7 @@ _HAN = (
     "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U00030000-\U000323af"
 )
 _NAME = re.compile(rf"^[{_HAN}A-Za-z]+(?:[·\s][{_HAN}A-Za-z]+)*$")
-_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "\u2027": "·", "\u30fb": "·", ".": "·"})
+_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "\u2027": "·", ".": "·"})
 
 
 class InvalidName(ValueError):

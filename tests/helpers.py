@@ -61,3 +61,22 @@ def register(client, outbox, id_number, phone, name="张三", password=PASSWORD)
 def login(client, id_number, password=PASSWORD):
     return client.post("/login", data={"id_number": id_number, "password": password,
                                        "captcha": CAPTCHA})
+
+
+def body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def seeded_applicant(app, phone="13800001111", password=PASSWORD, **id_parts) -> str:
+    """An applicant created directly in the database (no SMS spent on the phone)."""
+    from domain import accounts
+    from extensions import db
+    from models import Account
+    id_number = make_id(**id_parts)
+    with app.app_context():
+        db.session.add(Account(role="applicant", id_type="居民身份证", id_number=id_number,
+                               name="张三", phone=phone,
+                               password_hash=accounts.hasher().hash(password)))
+        db.session.commit()
+        db.session.remove()
+    return id_number

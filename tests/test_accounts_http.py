@@ -14,8 +14,8 @@ from extensions import db
 from models import Account, SmsCode, utcnow
 from sms import CodeProblem, Purpose, issue_code
 from tests.helpers import (
-    CAPTCHA, PASSWORD, htmx, last_code, login, make_id, outbox_messages, register,
-    registration_data, send_code,
+    CAPTCHA, PASSWORD, body, htmx, last_code, login, make_id, outbox_messages, register,
+    registration_data, seeded_applicant, send_code,
 )
 
 NEW_PASSWORD = "Kunming@2027xy"
@@ -23,8 +23,6 @@ NEW_PASSWORD = "Kunming@2027xy"
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def applicant(client, outbox, phone="13800001111", **id_parts) -> str:
@@ -35,16 +33,6 @@ def applicant(client, outbox, phone="13800001111", **id_parts) -> str:
     return id_number
 
 
-def seeded_applicant(app, phone="13800001111", password=PASSWORD, **id_parts) -> str:
-    """An applicant created directly in the database (no SMS spent on the phone)."""
-    id_number = make_id(**id_parts)
-    with app.app_context():
-        db.session.add(Account(role="applicant", id_type="居民身份证", id_number=id_number,
-                               name="张三", phone=phone,
-                               password_hash=accounts.hasher().hash(password)))
-        db.session.commit()
-        db.session.remove()
-    return id_number
 
 
 def imported_person(app, client, seq="321", name="李四") -> str:

@@ -17,7 +17,7 @@ from domain import applications, staff
 from domain.sections import COMPLETED, NEEDS_CHANGES, NOT_STARTED
 from extensions import db
 from models import Account, Application, ReviewDecision, Section
-from tests.helpers import PASSWORD, htmx, login, make_id, register
+from tests.helpers import htmx, login, make_id, register
 
 ID_NUMBER = make_id()          # 530102 1990-01-01, 男
 PHONE = "13800001111"

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from domain import accounts, passwords
+from domain import passwords
 from extensions import db
 from models import Account, ArchiveRecord, AuditEntry
 from models.audit import APPEND_ONLY_SQLITE

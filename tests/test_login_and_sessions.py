@@ -6,14 +6,16 @@ import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from domain import accounts, captcha
 from extensions import db
 from models import Account, AuditEntry, LoginSession, utcnow
-from tests.helpers import CAPTCHA, PASSWORD, htmx, last_code, login, make_id, register, send_code
+from tests.helpers import (
+    CAPTCHA, PASSWORD, body, htmx, last_code, login, make_id, register, seeded_applicant,
+    send_code,
+)
 
 NEW_PASSWORD = "Kunming@2027xy"
 COOKIE = "kjxx_session"
@@ -22,20 +24,8 @@ HOLDING_PAGES = ("/login", "/account/bind-phone", "/account/password")
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
-def seeded_applicant(app, phone="13800001111", password=PASSWORD, **id_parts) -> str:
-    """An applicant created directly in the database (no SMS spent on the phone)."""
-    id_number = make_id(**id_parts)
-    with app.app_context():
-        db.session.add(Account(role="applicant", id_type="居民身份证", id_number=id_number,
-                               name="张三", phone=phone,
-                               password_hash=accounts.hasher().hash(password)))
-        db.session.commit()
-        db.session.remove()
-    return id_number
 
 
 def account_of(app, id_number) -> Account:

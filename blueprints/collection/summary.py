@@ -42,11 +42,11 @@ def _display(field) -> str:
 def _rows(form) -> list[tuple[str, str]]:
     """(label, value) rows; a block or record starts with its heading row (heading, "")."""
     rows, current = [], None
-    for heading, field in relevant_fields(form):
+    for heading, answer in relevant_fields(form):
         if heading != current and heading is not None:
             rows.append((heading, ""))
         current = heading
-        rows.append((field.label.text, _display(field)))
+        rows.append((answer.label.text, _display(answer)))
     return rows
 
 

@@ -4,55 +4,19 @@ an expired session met by an HTMX request."""
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from domain import accounts, login_sessions
 from extensions import db
+from tests.browser.pages import button, check_page, field, posted_to, url_ending
 from tests.helpers import CAPTCHA, PASSWORD, last_code, make_id, outbox_messages, register
 
 NEW_PASSWORD = "Kunming@2027zx"
 # Signing in leads to /home; for an applicant /home forwards to the collection start page.
 START_PAGE = re.compile(r"/(home|collection)$")
-BLOCKING_IMPACTS = {"serious", "critical"}
-_axe = Axe()
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-def field(page: Page, label: str):
-    """The control labelled exactly `label`; required fields' labels end in " *"."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s*\*)?$"))
-
-
-def button(page: Page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
-
-
-def url_ending(path: str):
-    return re.compile(re.escape(path) + r"$")
-
-
-def assert_accessible(page: Page, where: str):
-    """No axe violation of impact serious or critical on the page as it is now."""
-    violations = _axe.run(page).response["violations"]
-    blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
-    assert not blocking, f"axe on {where}:\n" + "\n".join(
-        f"- [{v['impact']}] {v['id']}: {v['help']} -> "
-        + "; ".join(" ".join(node["target"]) for node in v["nodes"])
-        for v in blocking)
-
-
-def check_page(page: Page, name: str, snapshot):
-    """Axe-clean, and a full-page screenshot in test-results/<name>.png."""
-    assert_accessible(page, name)
-    snapshot(page, name)
-
-
-def posted_to(path: str):
-    return lambda response: (response.request.method == "POST"
-                             and response.url.split("?")[0].endswith(path))
-
 
 def fill_registration(page: Page, id_number: str, name: str, phone: str, password=PASSWORD):
     field(page, "证件号码").fill(id_number)
