@@ -29,7 +29,7 @@ def load(token: str, idle_minutes: int) -> Account | None:
         return None
     login = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _hash(token)))
     now = utcnow()
-    if login is None or login.ended_at is not None:
+    if login is None or login.ended_at is not None or not login.account.is_enabled:
         return None
     if now - login.last_seen_at > timedelta(minutes=idle_minutes):
         login.ended_at = now
