@@ -12,6 +12,8 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from domain import clock
+
 RESIDENT_ID = "居民身份证"
 ID_TYPES = [
     RESIDENT_ID,
@@ -73,7 +75,7 @@ _OLD_FOREIGN_CARD = re.compile(r"^[A-Z]{3}\d{12}$")
 
 def validate(id_type: str, number: str, today: date | None = None) -> str:
     """Return the normalised number, or raise InvalidIdNumber saying what to fix."""
-    today = today or date.today()
+    today = today or clock.today()
     if id_type not in ID_TYPES:
         raise InvalidIdNumber("请选择证件类型")
     number = normalise(number)

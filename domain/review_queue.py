@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from domain import id_numbers
+from domain.clock import LOCAL_TIME
 from extensions import db
 from models import Account, Application, ApplicationStatus, Region, RegionLevel
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 TABS = [(ApplicationStatus.PENDING, "待审核"), (ApplicationStatus.REJECTED, "审核失败"),
         (ApplicationStatus.APPROVED, "审核成功")]
 TAB_KEYS = [key for key, _label in TABS]

@@ -2,11 +2,11 @@
 lists, lengths, escaping), 工作信息 (在岗 or not, credit code, prefecture/county pairs, dates,
 posts, the refresh action and the derived 属地), 学历信息 (two blocks, 有/无) and 专业技术资格信息
 (records, add/remove, one record per level, the archive of existing accountants)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from domain import choices
+from domain import choices, clock
 from domain.archive_import import import_rows, initial_password
 from domain.regions import counties_of, prefectures
 from tests.helpers import (
@@ -17,7 +17,7 @@ from tests.test_collection_sections import (  # noqa: F401  (applicant is a fixt
     database, page_of, save, section_row, snapshot, task_statuses, text_of,
 )
 
-TODAY = date.today()
+TODAY = clock.today()  # Beijing time, as the forms judge it
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 DATE_FORMAT = "日期格式应为“年-月-日”，如2015-07-01"
 FUTURE = "日期不能晚于今天"

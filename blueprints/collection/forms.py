@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.widgets import FastSelect
-from domain import choices, credit_codes
+from domain import choices, clock, credit_codes
 from domain.regions import counties_of, get_region, prefectures
 from models import RegionLevel
 
@@ -151,7 +151,7 @@ class BasicForm(ConditionalForm, FlaskForm):
     def __init__(self, *args, derived_identity=True, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.derived_identity = derived_identity
-        self.today = today or date.today()
+        self.today = today or clock.today()
 
     def relevant_names(self):
         names = ["csrf_token", "ethnicity", "political_status", "address", "email"]
@@ -211,7 +211,7 @@ class WorkForm(ConditionalForm, FlaskForm):
     def __init__(self, *args, birth_date=None, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.birth_date = birth_date
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.unit_prefecture.choices = RegionPair.prefecture_choices()
         self.collection_prefecture.choices = self.unit_prefecture.choices
         self.unit_county.choices = RegionPair.county_choices(self.unit_prefecture.data)
@@ -329,7 +329,7 @@ class EducationBlock(ConditionalForm, Form):
         max_length(field, 100)
 
     def validate_graduated_on(self, field):
-        check_date(field, date.today(), "请填写毕业日期")
+        check_date(field, clock.today(), "请填写毕业日期")
 
     def validate_certificate_number(self, field):
         max_length(field, 40)
@@ -354,7 +354,7 @@ class QualificationRecord(Form):
         max_length(field, 40)
 
     def validate_obtained_on(self, field):
-        check_date(field, date.today(), "请填写取得日期")
+        check_date(field, clock.today(), "请填写取得日期")
 
 
 MAX_QUALIFICATIONS = 4

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 from domain.id_numbers import mask as mask_id
 from domain.phones import mask as mask_phone
-from domain.review_queue import LOCAL_TIME
+from domain.clock import LOCAL_TIME
 
 UTC = ZoneInfo("UTC")
 
