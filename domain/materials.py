@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from domain.applications import check_editable
 from domain.id_numbers import RESIDENT_ID
 from domain.images import ImageRules, ProcessedImage, process_document, process_id_photo
-from domain.sections import SECTION_KEYS, first
+from domain.sections import COMPLETED, NEEDS_CHANGES, NOT_STARTED, SECTION_KEYS, first
 from extensions import db
 from models import Application, Material, utcnow
 
@@ -136,7 +136,6 @@ def _clear_needs_changes(application: Application) -> None:
 
 
 def section_status(application: Application) -> str:
-    from domain.sections import COMPLETED, NEEDS_CHANGES, NOT_STARTED
     section = application.section("materials")
     if section is not None and section.needs_changes:
         return NEEDS_CHANGES

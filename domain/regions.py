@@ -60,3 +60,13 @@ def counties_of(prefecture_code: str) -> list[Region]:
 
 def prefectures() -> list[Region]:
     return counties_of(PROVINCE_CODE)
+
+
+def counties_within(region: Region) -> list[Region]:
+    """The counties a region covers: all of them, a prefecture's, or the county itself."""
+    if region.level == RegionLevel.COUNTY:
+        return [region]
+    if region.level == RegionLevel.PREFECTURE:
+        return counties_of(region.code)
+    return list(db.session.scalars(
+        sa.select(Region).where(Region.level == RegionLevel.COUNTY).order_by(Region.code)))

@@ -74,6 +74,13 @@ def decide(application: Application, reviewer: Account, decision: Decision, ip: 
     db.session.commit()
 
 
+def decisions_of(application: Application) -> list[ReviewDecision]:
+    """Every decision on the application, newest first."""
+    return list(db.session.scalars(
+        sa.select(ReviewDecision).where(ReviewDecision.application_id == application.id)
+        .order_by(ReviewDecision.id.desc())))
+
+
 def _reopen(application: Application, key: str) -> None:
     section = db.session.scalar(sa.select(Section).where(
         Section.application_id == application.id, Section.key == key))

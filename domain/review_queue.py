@@ -14,6 +14,7 @@ from sqlalchemy.orm import lazyload
 
 from domain import id_numbers
 from domain.clock import LOCAL_TIME
+from domain.regions import counties_within, prefectures
 from extensions import db
 from models import Account, Application, ApplicationStatus, Region, RegionLevel
 
@@ -160,15 +161,6 @@ def all_rows(region: Region, list_filter: ListFilter, batch: int = 1000):
             return
 
 
-def counties_in(region: Region) -> list[Region]:
-    query = sa.select(Region).where(Region.level == RegionLevel.COUNTY)
-    if region.level == RegionLevel.PREFECTURE:
-        query = query.where(Region.parent_code == region.code)
-    elif region.level == RegionLevel.COUNTY:
-        query = query.where(Region.code == region.code)
-    return list(db.session.scalars(query.order_by(Region.code)))
-
-
 def progress(region: Region) -> list[dict]:
     """Counts by status per county (per prefecture for the province)."""
     by_prefecture = region.level == RegionLevel.PROVINCE
@@ -176,9 +168,7 @@ def progress(region: Region) -> list[dict]:
     counts = db.session.execute(
         sa.select(column, Application.status, sa.func.count())
         .where(scope(region)).group_by(column, Application.status)).all()
-    units = (list(db.session.scalars(sa.select(Region).where(
-        Region.level == RegionLevel.PREFECTURE).order_by(Region.code)))
-        if by_prefecture else counties_in(region))
+    units = prefectures() if by_prefecture else counties_within(region)
     table = {unit.code: {"region": unit, **{s.value: 0 for s in ApplicationStatus}}
              for unit in units}
     for code, status, count in counts:

@@ -5,19 +5,14 @@ import time
 
 from flask import current_app
 from limits import RateLimitItemPerMinute
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+
+from domain.rate_limits import moving_window
 
 
 def _limiter_and_rule():
-    app = current_app._get_current_object()
-    cached = app.extensions.get("unknown_id_lock")
-    if cached is None:
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-        rule = RateLimitItemPerMinute(app.config["LOGIN_MAX_FAILURES"],
-                                      app.config["LOGIN_LOCK_MINUTES"])
-        cached = app.extensions["unknown_id_lock"] = (MovingWindowRateLimiter(storage), rule)
-    return cached
+    config = current_app.config
+    rule = RateLimitItemPerMinute(config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"])
+    return moving_window(), rule
 
 
 def minutes_locked(id_number: str) -> int:

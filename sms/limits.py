@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 from limits import parse_many, RateLimitItemPerDay
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from domain.rate_limits import moving_window
 
 
 class LimitExceeded(Exception):
@@ -31,9 +32,8 @@ def _rules() -> _Rules:
     app = current_app._get_current_object()
     rules = app.extensions.get("sms_limits")
     if rules is None:
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
         rules = _Rules(
-            limiter=MovingWindowRateLimiter(storage),
+            limiter=moving_window(),
             per_phone=parse_many(app.config["SMS_PHONE_LIMITS"]),
             per_ip=parse_many(app.config["SMS_IP_LIMITS"]),
             budget=RateLimitItemPerDay(app.config["SMS_DAILY_BUDGET"]),

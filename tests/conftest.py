@@ -59,12 +59,9 @@ def clean_state(app, outbox_path):
     if outbox_path.exists():
         outbox_path.unlink()
     limiter.reset()
-    rules = app.extensions.get("sms_limits")
-    if rules is not None:
-        rules.limiter.storage.reset()
-    lock = app.extensions.get("unknown_id_lock")
-    if lock is not None:
-        lock[0].storage.reset()
+    counts = app.extensions.get("moving_window_limiter")
+    if counts is not None:
+        counts.storage.reset()
     app.config["CAPTCHA_TEST_ANSWER"] = CAPTCHA
     app.config["WTF_CSRF_ENABLED"] = False
 

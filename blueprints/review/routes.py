@@ -1,6 +1,5 @@
 """The reviewer's work: the list, the detail page with photos, decisions, export, progress.
 Every route is for reviewers only, and only inside their jurisdiction; anything else is 404."""
-import sqlalchemy as sa
 from flask import abort, flash, request
 from flask_login import current_user
 
@@ -14,13 +13,14 @@ from blueprints.web import client_ip, is_htmx, redirect_to, render_page
 from domain import audit, review, review_queue
 from domain.access import can_view
 from domain.id_numbers import mask
+from domain.regions import counties_within
 from extensions import db
-from models import Application, ApplicationStatus, ReviewDecision, Role
+from models import Application, ApplicationStatus, Role
 
 
 def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
     form = ListFilterForm(formdata=request.args)
-    counties = review_queue.counties_in(current_user.region)
+    counties = counties_within(current_user.region)
     form.county.choices = [("", "全部")] + [(c.code, c.name) for c in counties]
     allowed = {c.code for c in counties}
     status = form.status.data if form.status.data in review_queue.TAB_KEYS \
@@ -52,12 +52,10 @@ def _application_in_scope(application_id: int) -> Application:
 
 
 def _detail(application, form=None, status=200, revealed=False, conflict=False):
-    decisions = list(db.session.scalars(
-        sa.select(ReviewDecision).where(ReviewDecision.application_id == application.id)
-        .order_by(ReviewDecision.id.desc())))
     return render_page("review/detail.html", block="decision", status=status,
                        application=application, summaries=summarise(application),
-                       form=form or DecisionForm(), decisions=decisions, revealed=revealed,
+                       form=form or DecisionForm(), decisions=review.decisions_of(application),
+                       revealed=revealed,
                        conflict=conflict, masked_id=mask(application.account.id_number))
 
 
