@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS, ProductionConfig
+from config import CONFIGS, LOOPBACK, ProductionConfig, StagingConfig
 from extensions import csrf, db, limiter, login_manager, migrate
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -35,11 +35,24 @@ def configure(app, config_class):
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY"],
                                 x_proto=app.config["TRUST_PROXY"])
+    if issubclass(config_class, StagingConfig):
+        app.wsgi_app = loopback_only(app.wsgi_app)
     from blueprints.widgets import install as install_fast_widgets
     from domain.passwords import hasher_for
     app.extensions["password_hasher"] = hasher_for(app.config)
     install_fast_widgets()
     logging.basicConfig(level=logging.INFO)
+
+
+def loopback_only(wsgi_app):
+    """Staging carries test hooks: it answers only requests that reach it from this machine
+    (nginx on 127.0.0.1, the test client), whatever a forwarded header claims."""
+    def guarded(environ, start_response):
+        if environ.get("REMOTE_ADDR") not in LOOPBACK:
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
+            return ["staging answers only 127.0.0.1".encode()]
+        return wsgi_app(environ, start_response)
+    return guarded
 
 
 def register_extensions(app):
@@ -55,6 +68,8 @@ def register_extensions(app):
     login_manager.init_app(app)
     from blueprints.accounts.session_loader import configure_login_manager
     configure_login_manager(login_manager)
+    import jobs
+    jobs.init_app(app)
 
 
 def register_blueprints(app):

@@ -1,5 +1,6 @@
 """Operator commands: `flask regions load`, `flask accounts import-archive FILE`,
-`flask accounts create-staff ...`, `flask audit verify`."""
+`flask accounts create-staff ...`, `flask audit verify`, `flask jobs work|failed|retry`,
+`flask maintenance purge`, `flask demo seed`."""
 from pathlib import Path
 
 import click
@@ -14,6 +15,8 @@ regions_cli = AppGroup("regions", help="Yunnan's administrative divisions.")
 accounts_cli = AppGroup("accounts", help="Accounts: archive import and staff.")
 audit_cli = AppGroup("audit", help="The append-only audit log.")
 demo_cli = AppGroup("demo", help="Demo data (never in production).")
+jobs_cli = AppGroup("jobs", help="Background jobs: the worker, failed jobs.")
+maintenance_cli = AppGroup("maintenance", help="Removing data past its retention.")
 
 
 @regions_cli.command("load")
@@ -79,7 +82,7 @@ def demo_seed_command(applicants, seed):
     from flask import current_app
 
     from domain import demo
-    if current_app.config["ENV_NAME"] == "production":
+    if current_app.config["ENV_NAME"] == "production":  # staging may, for its load tests
         raise click.ClickException("demo data is refused in production")
     started = time.perf_counter()
     password_hash = demo.hasher().hash(demo.DEMO_PASSWORD)
@@ -94,8 +97,50 @@ def demo_seed_command(applicants, seed):
         click.echo(f"  {role:9} {bureau:16} log in with ID {id_number}")
 
 
+@jobs_cli.command("work")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty (tests)")
+def jobs_work_command(burst):
+    """Run the job worker (JOB_BACKEND=rq): SMS, notices, exports, imports, purges."""
+    from flask import current_app
+
+    from jobs.worker import work
+    if current_app.config["JOB_BACKEND"] != "rq":
+        raise click.ClickException("the worker serves JOB_BACKEND=rq; with 'thread' the app "
+                                   "runs its jobs itself")
+    work(current_app._get_current_object(), burst=burst)
+
+
+@jobs_cli.command("failed")
+def jobs_failed_command():
+    """List jobs whose every attempt failed."""
+    from domain.job_admin import failed_jobs
+    for job in failed_jobs():
+        click.echo(f"{job.id}\t{job.kind}\t{job.attempts} attempts\t{job.finished_at}\t"
+                   f"{job.last_error.strip().splitlines()[-1] if job.last_error else ''}")
+
+
+@jobs_cli.command("retry")
+@click.argument("job_id", type=int)
+def jobs_retry_command(job_id):
+    """Queue a failed job again."""
+    from domain.job_admin import retry
+    if not retry(job_id, actor=None, ip=""):
+        raise click.ClickException(f"job {job_id} is not a failed job")
+    click.echo(f"job {job_id} queued again")
+
+
+@maintenance_cli.command("purge")
+def purge_command():
+    """Remove spent captchas, old SMS codes, ended sessions, old jobs and expired files."""
+    from domain.maintenance import purge
+    for kind, count in purge().items():
+        click.echo(f"{kind}: {count} removed")
+
+
 def register(app):
     app.cli.add_command(regions_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(maintenance_cli)

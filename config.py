@@ -5,6 +5,7 @@ else installed. `ProductionConfig` refuses to start without its secrets; `TestCo
 """
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 
 def _env(name, default=None):
@@ -23,9 +24,18 @@ def _env_bool(name, default=False):
     return value.lower() in ("1", "true", "yes", "on")
 
 
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def is_loopback_url(url: str | None) -> bool:
+    host = urlsplit(url or "").hostname or ""
+    return host in LOOPBACK
+
+
 class Config:
     ENV_NAME = "development"
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
     # None means "an SQLite file in the instance folder", resolved in create_app.
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -82,9 +92,24 @@ class Config:
     TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER")
     TWILIO_BASE_URL = _env("TWILIO_BASE_URL")  # a local stand-in for tests; unset in production
 
+    # Redis: rate-limit counts, the job queue, shared caches. Unset: everything in-process.
+    REDIS_URL = _env("REDIS_URL")
     # Rate-limit storage shared by Flask-Limiter and the SMS limits: memory:// or redis://host:port
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+
+    # Background jobs (SMS delivery, notices, large exports, imports): `thread` runs them in this
+    # process (the embedded default), `rq` hands them to `flask jobs work` through Redis,
+    # `inline` runs them right after the commit that queued them (tests).
+    JOB_BACKEND = _env("JOB_BACKEND", "thread")
+    JOB_QUEUE = _env("JOB_QUEUE", "kjxx")
+    JOB_MAX_ATTEMPTS = _env_int("JOB_MAX_ATTEMPTS", 5)
+    # Seconds to wait before each retry; the last value repeats.
+    JOB_RETRY_DELAYS = tuple(int(s) for s in _env("JOB_RETRY_DELAYS", "5,15,60,300").split(","))
+    JOB_TIMEOUT_SECONDS = _env_int("JOB_TIMEOUT_SECONDS", 600)
+    # Reviewer exports up to this many rows stream at once; larger ones are built by a job.
+    EXPORT_SYNC_MAX_ROWS = _env_int("EXPORT_SYNC_MAX_ROWS", 2000)
+    EXPORT_KEEP_HOURS = _env_int("EXPORT_KEEP_HOURS", 24)
 
     HSTS = False
 
@@ -97,6 +122,9 @@ class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    REDIS_URL = None
+    JOB_BACKEND = "inline"
+    JOB_RETRY_DELAYS = (0,)
     # None: the test fixtures give each test session its own SQLite file.
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
     ARGON2_MEMORY_COST = 1024
@@ -107,35 +135,81 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    """Refuses to start without its secrets, its services, or with any test hook switched on."""
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     HSTS = True
-    SECRET_KEY = _env("SECRET_KEY")
+    JOB_BACKEND = _env("JOB_BACKEND", "rq")
+    TEST_HOOKS = ("CAPTCHA_TEST_ANSWER", "TWILIO_BASE_URL")
 
     @classmethod
     def check(cls, config):
-        """Refuse to start with missing secrets or any test hook switched on."""
-        problems = []
-        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == Config.SECRET_KEY:
-            problems.append("SECRET_KEY must be set")
-        if not config.get("SQLALCHEMY_DATABASE_URI"):
-            problems.append("DATABASE_URL must be set")
-        if config.get("CAPTCHA_TEST_ANSWER"):
-            problems.append("CAPTCHA_TEST_ANSWER is a test hook and is refused in production")
-        if config.get("TWILIO_BASE_URL"):
-            problems.append("TWILIO_BASE_URL is a test hook and is refused in production")
-        if config.get("SMS_BACKEND") != "twilio":
-            problems.append("SMS_BACKEND must be twilio in production")
-        if config.get("SMS_BACKEND") == "twilio" and not all(
-            config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
-        ):
-            problems.append("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set")
+        problems = cls.problems(config)
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
+
+    @classmethod
+    def problems(cls, config) -> list[str]:
+        problems = []
+        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+            problems.append("SECRET_KEY must be set")
+        elif len(config["SECRET_KEY"]) < 32:
+            problems.append("SECRET_KEY must be at least 32 characters (64 random hex digits)")
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            problems.append("DATABASE_URL must be set")
+        if not config.get("REDIS_URL"):
+            problems.append("REDIS_URL must be set (rate limits and the job queue)")
+        if not str(config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis://", "rediss://")):
+            problems.append("RATELIMIT_STORAGE_URI must be redis:// (shared by every app host)")
+        if config.get("JOB_BACKEND") != "rq":
+            problems.append("JOB_BACKEND must be rq (jobs run in `flask jobs work`)")
+        problems += cls.hook_problems(config)
+        problems += cls.sms_problems(config)
+        return problems
+
+    @classmethod
+    def hook_problems(cls, config) -> list[str]:
+        return [f"{name} is a test hook and is refused in production"
+                for name in cls.TEST_HOOKS if config.get(name)]
+
+    @classmethod
+    def sms_problems(cls, config) -> list[str]:
+        problems = []
+        if config.get("SMS_BACKEND") != "twilio":
+            problems.append("SMS_BACKEND must be twilio in production")
+        elif not all(config.get(k) for k in
+                     ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")):
+            problems.append(
+                "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set")
+        return problems
+
+
+class StagingConfig(ProductionConfig):
+    """The production shape on one machine, for the end-to-end, load and fault tests: the same
+    checks, except that the test hooks are allowed, and only while everything stays on this
+    machine (gunicorn bound to 127.0.0.1, stand-ins on 127.0.0.1, requests from 127.0.0.1)."""
+    ENV_NAME = "staging"
+    BIND = _env("BIND", "127.0.0.1:8000")
+
+    @classmethod
+    def hook_problems(cls, config) -> list[str]:
+        problems = []
+        if not is_loopback_url("http://" + str(config.get("BIND", ""))):
+            problems.append("staging serves only on 127.0.0.1: set BIND=127.0.0.1:PORT")
+        if config.get("TWILIO_BASE_URL") and not is_loopback_url(config["TWILIO_BASE_URL"]):
+            problems.append("TWILIO_BASE_URL must point at 127.0.0.1 in staging")
+        return problems
+
+    @classmethod
+    def sms_problems(cls, config) -> list[str]:
+        if config.get("SMS_BACKEND") == "outbox":
+            return [] if config.get("SMS_OUTBOX") else ["SMS_OUTBOX must be set"]
+        return super().sms_problems(config)
 
 
 CONFIGS = {
     "development": DevelopmentConfig,
     "testing": TestConfig,
+    "staging": StagingConfig,
     "production": ProductionConfig,
 }

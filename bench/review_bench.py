@@ -421,7 +421,7 @@ def child_main(mode: str, spec: dict):
         elif mode == "export":
             import tracemalloc
 
-            from blueprints.review.export import write_workbook
+            from domain.review_workbook import write_workbook
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rows = 0
 

@@ -153,3 +153,18 @@ def initial_password(id_number: str) -> str:
 
 def import_file(path: Path) -> ImportReport:
     return import_rows(read_rows(path))
+
+
+def run_import_job(job) -> dict:
+    """The archive import as a background job: the file was stored by whoever queued it."""
+    import tempfile
+
+    from models import StoredFile
+    stored = db.session.get(StoredFile, job.payload["file_id"])
+    suffix = Path(stored.filename).suffix.lower() or ".csv"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        copy.write(stored.content)
+        copy.flush()
+        report = import_file(Path(copy.name))
+    return {"accepted": report.accepted, "unchanged": report.unchanged,
+            "rejected": [[number, reason] for number, reason in report.rejected]}

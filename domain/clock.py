@@ -6,7 +6,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+UTC = ZoneInfo("UTC")
 
 
 def today() -> date:
     return datetime.now(LOCAL_TIME).date()
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored (naive UTC) moment as Beijing time, to the minute."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+import jobs
 from domain import audit
 from domain.access import can_view
 from domain.id_numbers import mask
@@ -61,10 +62,14 @@ def decide(application: Application, reviewer: Account, decision: Decision, ip: 
         db.session.rollback()
         raise AlreadyDecided()
     reopen = [] if decision.approved else decision.reopen
-    db.session.add(ReviewDecision(
+    recorded = ReviewDecision(
         application_id=application.id, reviewer_id=reviewer.id, approved=decision.approved,
         reasons=[] if decision.approved else decision.reasons,
-        note="" if decision.approved else decision.note, reopened=reopen))
+        note="" if decision.approved else decision.note, reopened=reopen)
+    db.session.add(recorded)
+    db.session.flush()
+    # The notice goes out after the commit, from a job: the decision never waits on a provider.
+    jobs.enqueue("notice.decision", created_by=reviewer, decision_id=recorded.id)
     for key in reopen:
         _reopen(application, key)
     audit.record("review.approve" if decision.approved else "review.reject", actor=reviewer,
@@ -90,7 +95,7 @@ def _reopen(application: Application, key: str) -> None:
     section.needs_changes = True
 
 
-def notice_text(decision: Decision) -> str:
+def notice_text(decision: "Decision | ReviewDecision") -> str:
     if decision.approved:
         return "您的会计人员信息采集已审核通过。"
     reasons = "、".join(r for r in decision.reasons if r != "其他")

@@ -82,7 +82,7 @@ def _conditions(region: Region, list_filter: ListFilter) -> list:
     return conditions
 
 
-def _base(region: Region, list_filter: ListFilter):
+def base_query(region: Region, list_filter: ListFilter):
     query = sa.select(Application)
     if list_filter.query.strip():
         # Only a search looks at the account. Every application has exactly one account
@@ -112,7 +112,7 @@ def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, siz
     shows no section, so sections are loaded only for the export (`with_sections`)."""
     ascending = list_filter.status == ApplicationStatus.PENDING
     key = sa.tuple_(Application.submitted_at, Application.id)
-    query = _base(region, list_filter)
+    query = base_query(region, list_filter)
     if not with_sections:
         query = query.options(lazyload(Application.sections))
     after_key, before_key = decode_cursor(after), decode_cursor(before)
@@ -144,7 +144,7 @@ def page(region: Region, list_filter: ListFilter, after: str | None = None,
 
 
 def count_capped(region: Region, list_filter: ListFilter) -> tuple[int, bool]:
-    inner = _base(region, list_filter).with_only_columns(Application.id).limit(COUNT_CAP + 1)
+    inner = base_query(region, list_filter).with_only_columns(Application.id).limit(COUNT_CAP + 1)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(inner.subquery()))
     return min(count, COUNT_CAP), count > COUNT_CAP
 

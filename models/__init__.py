@@ -5,13 +5,15 @@ from models.archive import ArchiveRecord
 from models.audit import AuditEntry
 from models.base import utcnow
 from models.captcha import SpentCaptcha
+from models.job import Job, JobStatus
 from models.login_session import LoginSession
 from models.material import Material
 from models.region import Region, RegionLevel
 from models.review import ReviewDecision
 from models.sms_code import SmsCode
+from models.stored_file import StoredFile
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
-    "Section", "SmsCode", "SpentCaptcha", "utcnow",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
+    "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
 ]

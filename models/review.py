@@ -23,3 +23,4 @@ class ReviewDecision(db.Model):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     reviewer = relationship("Account")
+    application = relationship("Application")

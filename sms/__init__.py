@@ -1,6 +1,7 @@
 """SMS: one-time codes and notifications.
 
-    send_code(phone, purpose, ip)   -> issue a code and deliver it, within the limits
+    request_code(phone, purpose, ip) -> check the limits and queue the delivery job
+    send_code(phone, purpose, ip)   -> issue a code and deliver it, within the limits (the job)
     verify_code(phone, purpose, code, consume=True)
     send_notice(phone, text)        -> a plain message (review decisions)
 
@@ -9,9 +10,9 @@ Delivery goes through the backend named by SMS_BACKEND: console, outbox or twili
 from sms.codes import CodeProblem, Purpose, issue_code, verify_code
 from sms.delivery import DeliveryFailed, deliver
 from sms.limits import LimitExceeded, check_limits, count_send
-from sms.service import send_code, send_notice
+from sms.service import request_code, send_code, send_notice
 
 __all__ = [
     "CodeProblem", "DeliveryFailed", "LimitExceeded", "Purpose", "check_limits", "count_send",
-    "deliver", "issue_code", "send_code", "send_notice", "verify_code",
+    "deliver", "issue_code", "request_code", "send_code", "send_notice", "verify_code",
 ]

@@ -1,10 +1,14 @@
-"""Sending a code end to end: limits, issue, deliver, count."""
+"""Sending a code end to end: limits, issue, deliver, count. A request only asks for a code
+(`request_code`: limits checked, a job queued); the job does the sending (`send_code`)."""
 from flask import current_app
 
 from extensions import db
 from sms.codes import Purpose, issue_code, withdraw_code
 from sms.delivery import DeliveryFailed, deliver
 from sms.limits import check_limits, count_send
+
+# A code that arrives minutes late is no use: a few quick attempts, then the page says so.
+CODE_ATTEMPTS = 3
 
 PURPOSE_WORDS = {
     Purpose.REGISTER: "注册账号",
@@ -19,6 +23,15 @@ def code_text(code: str, purpose: Purpose) -> str:
     minutes = current_app.config["SMS_CODE_TTL_SECONDS"] // 60
     return (f"{signature}您正在{PURPOSE_WORDS[purpose]}，验证码{code}，{minutes}分钟内有效。"
             "工作人员不会向您索要验证码，请勿告诉他人。")
+
+
+def request_code(phone: str, purpose: Purpose, ip: str, *, account=None, **details):
+    """Raise LimitExceeded now if the limits already refuse; else queue the delivery job and
+    return it. The caller commits; the job runs after the commit."""
+    import jobs
+    check_limits(phone, ip)
+    return jobs.enqueue("sms.code", created_by=account, max_attempts=CODE_ATTEMPTS,
+                        phone=phone, purpose=str(purpose), ip=ip, **details)
 
 
 def send_code(phone: str, purpose: Purpose, ip: str, *, deliver_it: bool = True) -> None:

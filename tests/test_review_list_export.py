@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from blueprints.review.export import HEADER
+from domain.review_workbook import HEADER
 from domain import review_queue
 from domain.id_numbers import mask
 from domain.phones import mask as mask_phone

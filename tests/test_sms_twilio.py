@@ -11,6 +11,7 @@ from app import create_app
 from config import Config, ProductionConfig
 from extensions import db
 from models import SmsCode
+from sms.service import CODE_ATTEMPTS
 from sms import CodeProblem, DeliveryFailed, Purpose, deliver, send_notice, verify_code
 from sms import twilio_backend
 from tests.helpers import CAPTCHA, outbox_messages, send_code
@@ -112,21 +113,23 @@ def test_twilio_refusal_tells_the_person_and_costs_nothing(twilio_app, twilio, c
     response = send_code(client, "/register", PHONE)
     assert response.status_code == 503
     assert FAILED_MESSAGE in response.get_data(as_text=True)
-    [message] = twilio.messages
-    assert message.answered == status
-    # The code never reached anyone: it is gone and does not work.
+    # The delivery job tried each of its attempts, with a fresh code each time.
+    assert len(twilio.messages) == CODE_ATTEMPTS
+    assert all(message.answered == status for message in twilio.messages)
+    # No code reached anyone: every one is gone and does not work.
     assert code_rows(twilio_app) == 0
-    assert_not_usable(twilio_app, code_in(message.body))
+    for message in twilio.messages:
+        assert_not_usable(twilio_app, code_in(message.body))
 
     # Not counted against the limits: sending again within the minute works...
     twilio.mode = "ok"
     response = send_code(client, "/register", PHONE)
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert len(twilio.messages) == 2
+    assert len(twilio.messages) == CODE_ATTEMPTS + 1
     # ...and that success did count.
     response = send_code(client, "/register", PHONE)
     assert response.status_code == 429
-    assert len(twilio.messages) == 2
+    assert len(twilio.messages) == CODE_ATTEMPTS + 1
 
 
 def test_twilio_unreachable_tells_the_person(twilio_app, twilio, client, closed_port,
@@ -202,8 +205,10 @@ def test_unknown_backend_is_an_error(app, ctx, monkeypatch):
 
 def production_settings(**changes) -> dict:
     settings = {
-        "SECRET_KEY": "a-long-random-production-secret", "SQLALCHEMY_DATABASE_URI":
+        "SECRET_KEY": "a-long-random-production-secret-of-64-hex-digits", "SQLALCHEMY_DATABASE_URI":
         "postgresql://kjxx@db.invalid/kjxx", "CAPTCHA_TEST_ANSWER": None,
+        "REDIS_URL": "redis://redis.invalid:6379/0",
+        "RATELIMIT_STORAGE_URI": "redis://redis.invalid:6379/0", "JOB_BACKEND": "rq",
         "SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "secret",
         "TWILIO_FROM_NUMBER": FROM, "TWILIO_BASE_URL": None,
     }

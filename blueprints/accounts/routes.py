@@ -1,4 +1,6 @@
-from flask import current_app, flash, make_response, request, session, url_for
+from flask import (
+    current_app, flash, make_response, render_template, request, session, url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.accounts import bp
@@ -7,7 +9,7 @@ from blueprints.accounts.forms import (
     RegisterForm,
 )
 from blueprints.accounts import login_page
-from blueprints.accounts.sms_step import captcha_solved, send
+from blueprints.accounts.sms_step import captcha_solved, current_result, send
 from blueprints.forms_util import add_error
 from blueprints.web import (
     client_ip, is_htmx, redirect_to, redirect_url, render_page, safe_next,
@@ -90,6 +92,16 @@ def captcha_image():
     response = make_response(png)
     response.headers["Content-Type"] = "image/png"
     return response
+
+
+@bp.get("/sms-status")
+def sms_status():
+    """The line under 获取验证码 while a code is on its way (htmx asks every 2 s)."""
+    result = current_result()
+    if result is None:
+        return "", 204
+    # Always 200: htmx swaps only successful answers, and the line itself says what went wrong.
+    return render_template("accounts/_sms_status.html", sms=result)
 
 
 def _sms_form(template, form, purpose, save, account=None):

@@ -9,7 +9,10 @@ from blueprints.web import client_ip
 from domain import accounts, audit, captcha
 from extensions import db
 from domain.phones import mask
-from sms import DeliveryFailed, LimitExceeded, Purpose, send_code
+from models import Job, JobStatus
+from sms import LimitExceeded, Purpose, request_code
+
+_JOB_KEY = "sms_job"
 
 
 @dataclass
@@ -17,10 +20,38 @@ class SendResult:
     status: int
     message: str
     sent: bool = False
+    pending: bool = False  # the code is on its way: the page asks again shortly
 
     @property
     def countdown(self) -> int:
-        return 60 if self.sent else 0
+        return 60 if self.sent or self.pending else 0
+
+
+def sent_words(purpose: str, phone: str) -> str:
+    if purpose == Purpose.RESET:
+        return f"如果证件号码与绑定的手机号一致，验证码已发送至{mask(phone)}，5分钟内有效"
+    return f"验证码已发送至{mask(phone)}，5分钟内有效"
+
+
+def result_of(job) -> SendResult:
+    """What the person is told about a code they asked for, from its delivery job."""
+    payload = job.payload
+    if job.status == JobStatus.FAILED:
+        return SendResult(503, "短信发送失败，请稍后重试（本次不计入发送次数）")
+    if job.status != JobStatus.DONE:
+        retrying = "（短信通道繁忙，正在重试）" if job.attempts else ""
+        return SendResult(200, f"验证码正在发送至{mask(payload['phone'])}{retrying}，通常几秒内送达",
+                          pending=True)
+    if (job.result or {}).get("outcome") == "limited":
+        return SendResult(429, job.result.get("message", "获取验证码过于频繁，请稍后再试"))
+    return SendResult(200, sent_words(payload["purpose"], payload["phone"]), sent=True)
+
+
+def current_result() -> SendResult | None:
+    """The state of the last code this browser asked for, if any."""
+    job_id = session.get(_JOB_KEY)
+    job = db.session.get(Job, job_id) if isinstance(job_id, int) else None
+    return result_of(job) if job is not None and job.kind == "sms.code" else None
 
 
 def captcha_solved(answer: str) -> bool:
@@ -41,22 +72,20 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
         return SendResult(422, "图形验证码不正确，未发送短信")
     form.captcha.data = ""  # spent: the next send needs the new picture
     phone = form.phone.data
-    deliver_it = True
+    details = {}
     if purpose == Purpose.RESET:
-        deliver_it = accounts.may_receive_reset_code(form.id_number.data, phone)
+        # Whether ID and phone belong together is decided by the job: the request does the
+        # same work either way, so its answer and its timing reveal nothing.
+        details["id_number"] = form.id_number.data
     elif accounts.phone_in_use(phone, except_account=account):
         add_error(form.phone, "该手机号已绑定其他账号，请换一个手机号；如是本人账号，请直接登录")
         return SendResult(422, "未发送短信")
     try:
-        send_code(phone, purpose, client_ip(), deliver_it=deliver_it)
+        job = request_code(phone, purpose, client_ip(), account=account, **details)
     except LimitExceeded as limit:
         return SendResult(429, limit.message)
-    except DeliveryFailed:
-        return SendResult(503, "短信发送失败，请稍后重试")
     audit.record("sms.send", actor=account, subject=mask(phone), ip=client_ip(),
-                 details={"purpose": str(purpose), "delivered": deliver_it})
+                 details={"purpose": str(purpose)})
     db.session.commit()
-    if purpose == Purpose.RESET:
-        return SendResult(200, f"如果证件号码与绑定的手机号一致，验证码已发送至{mask(phone)}，"
-                               "5分钟内有效", sent=True)
-    return SendResult(200, f"验证码已发送至{mask(phone)}，5分钟内有效", sent=True)
+    session[_JOB_KEY] = job.id
+    return result_of(job)

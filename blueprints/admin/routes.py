@@ -10,7 +10,7 @@ from blueprints.admin.forms import RegionForm, StaffForm
 from blueprints.forms_util import add_error
 from blueprints.roles import role_required
 from blueprints.web import client_ip, redirect_to, render_page
-from domain import staff
+from domain import job_admin, staff
 from domain.accounts import AccountProblem
 from domain.id_numbers import InvalidIdNumber
 from domain.person_names import InvalidName
@@ -98,3 +98,20 @@ def imports():
                               .order_by(AuditEntry.id.desc()).limit(100))
     runs = [(row, json.loads(row.details or "{}")) for row in rows]
     return render_template("admin/imports.html", runs=runs)
+
+
+@bp.route("/jobs")
+@role_required(Role.ADMIN)
+def list_jobs():
+    return render_template("admin/jobs.html", failed=job_admin.failed_jobs(),
+                           counts=job_admin.counts(), labels=job_admin.KIND_LABELS)
+
+
+@bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
+@role_required(Role.ADMIN)
+def retry_job(job_id):
+    if job_admin.retry(job_id, current_user, client_ip()):
+        flash(f"任务 {job_id} 已重新排队执行。", "success")
+    else:
+        flash(f"任务 {job_id} 不是失败的任务，无需重试。", "error")
+    return redirect_to("admin.list_jobs")

@@ -1,21 +1,21 @@
 """The reviewer's work: the list, the detail page with photos, decisions, export, progress.
 Every route is for reviewers only, and only inside their jurisdiction; anything else is 404."""
-from flask import abort, flash, request
+from flask import Response, abort, flash, request
 from flask_login import current_user
 
 from blueprints.collection.summary import summarise
 from blueprints.forms_util import add_error
 from blueprints.review import bp
-from blueprints.review.export import export_response
+from blueprints.review.export import download_headers, export_response
 from blueprints.review.forms import DecisionForm, ListFilterForm
 from blueprints.roles import role_required
 from blueprints.web import client_ip, is_htmx, redirect_to, render_page
-from domain import audit, review, review_queue
+from domain import audit, exports, review, review_queue
 from domain.access import can_view
 from domain.id_numbers import mask
 from domain.regions import counties_within
 from extensions import db
-from models import Application, ApplicationStatus, Role
+from models import Application, ApplicationStatus, Job, Role
 
 
 def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
@@ -101,16 +101,8 @@ def decide(application_id):
     except review.AlreadyDecided:
         db.session.refresh(application)
         return _detail(application, form, 409, conflict=True)
-    _notify(application, decision)
     flash(f"已{'通过' if decision.approved else '退回'}：{application.account.name}", "success")
     return redirect_to("review.list_applications")
-
-
-def _notify(application, decision):
-    from sms import send_notice
-    if application.account.phone and not send_notice(application.account.phone,
-                                                     review.notice_text(decision)):
-        flash("审核结果短信发送失败，申报人登录后可看到结果。", "error")
 
 
 @bp.route("/export.xlsx")
@@ -120,8 +112,36 @@ def export():
     audit.record("review.export", actor=current_user, ip=client_ip(),
                  details={"status": list_filter.status, "county": list_filter.county,
                           "query": bool(list_filter.query)})
+    if not exports.too_long_to_stream(current_user.region, list_filter):
+        db.session.commit()
+        return export_response(current_user.region, list_filter)
+    job = exports.queue_export(current_user, list_filter)
     db.session.commit()
-    return export_response(current_user.region, list_filter)
+    return redirect_to("review.export_status", job_id=job.id)
+
+
+def _own_export_job(job_id):
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != "review.export" or job.created_by != current_user.id:
+        abort(404)
+    return job
+
+
+@bp.route("/exports/<int:job_id>")
+@role_required(Role.REVIEWER)
+def export_status(job_id):
+    return render_page("review/export_status.html", block="status",
+                       job=_own_export_job(job_id))
+
+
+@bp.route("/exports/<int:job_id>/file")
+@role_required(Role.REVIEWER)
+def export_file(job_id):
+    job = _own_export_job(job_id)
+    stored = exports.export_file((job.result or {}).get("file_id"), current_user)
+    if stored is None:
+        abort(404)
+    return Response(stored.content, mimetype=stored.content_type, headers=download_headers())
 
 
 @bp.route("/progress")

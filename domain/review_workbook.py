@@ -1,0 +1,47 @@
+"""The reviewer's list as an Excel workbook, written row by row (openpyxl write-only). ID numbers
+are text; user text that starts with = + - @ is escaped so that Excel shows it instead of
+running it as a formula."""
+import tempfile
+
+from openpyxl import Workbook
+
+from domain.clock import local_time
+from domain.sections import first
+
+HEADER = ["姓名", "证件类型", "证件号码", "手机号码", "所属财政局", "状态", "提交时间", "工作单位"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _row(application) -> list[str]:
+    account = application.account
+    work = application.section("work")
+    unit = first(work.data, "unit_name") if work is not None and work.data else ""
+    return [safe_text(v) for v in (
+        account.name, account.id_type, account.id_number, account.phone or "",
+        application.jurisdiction.bureau_name if application.jurisdiction else "",
+        application.status_label, local_time(application.submitted_at), unit)]
+
+
+def write_workbook(rows, target) -> int:
+    """Write every application of `rows` to `target`; return how many."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("审核列表")
+    sheet.append(HEADER)
+    count = 0
+    for application in rows:
+        sheet.append(_row(application))
+        count += 1
+    workbook.save(target)
+    return count
+
+
+def workbook_bytes(rows) -> tuple[bytes, int]:
+    with tempfile.TemporaryFile() as spool:
+        count = write_workbook(rows, spool)
+        spool.seek(0)
+        return spool.read(), count

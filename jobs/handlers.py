@@ -1,0 +1,16 @@
+"""Which function does each kind of job: kind → "module:function". Resolved when a job runs, so
+this list imports nothing and a newcomer finds every kind of background work in one place."""
+import importlib
+
+HANDLERS = {
+    "sms.code": "sms.jobs:deliver_code",
+    "notice.decision": "domain.notices:deliver_decision_notice",
+    "review.export": "domain.exports:build_review_export",
+    "archive.import": "domain.archive_import:run_import_job",
+    "maintenance.purge": "domain.maintenance:purge_job",
+}
+
+
+def resolve(kind: str):
+    module_name, _, function = HANDLERS[kind].partition(":")
+    return getattr(importlib.import_module(module_name), function)
