@@ -28,7 +28,7 @@ def create_app(config_class=None):
 
 def configure(app, config_class):
     if issubclass(config_class, ProductionConfig):
-        ProductionConfig.check(app.config)
+        config_class.check(app.config)  # staging's own check, for StagingConfig
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'app.db'}"

@@ -47,9 +47,11 @@ def run_job(job_id: int) -> None:
         db.session.rollback()
         _record_failure(job_id, error)
         return
-    job.status = JobStatus.DONE
-    job.result = result if result is not None else job.result
-    job.finished_at = utcnow()
+    # An UPDATE, not the loaded row: a handler may have expunged it (the export does).
+    done = {"status": JobStatus.DONE, "finished_at": utcnow()}
+    if result is not None:
+        done["result"] = result
+    db.session.execute(sa.update(Job).where(Job.id == job_id).values(**done))
     db.session.commit()
 
 

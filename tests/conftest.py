@@ -1,6 +1,7 @@
 """Fixtures: one migrated database per test session (SQLite file, or PostgreSQL when
 TEST_DATABASE_URL is set), emptied between tests; the real forms; the SMS outbox."""
 import os
+import socket
 
 import pytest
 import sqlalchemy as sa
@@ -97,3 +98,10 @@ def ctx(app):
 @pytest.fixture
 def outbox(outbox_path):
     return outbox_path
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again on leaving: nothing listens there

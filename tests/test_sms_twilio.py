@@ -46,13 +46,6 @@ def twilio_app(app, twilio, monkeypatch):
     return app
 
 
-@pytest.fixture
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # closed again on leaving: nothing listens there
-
-
 def code_in(text: str) -> str:
     return re.search(r"验证码(\d{6})", text)[1]
 
