@@ -6,6 +6,10 @@ else installed. `ProductionConfig` refuses to start without its secrets; `TestCo
 import os
 from datetime import timedelta
 
+# WeChat's own addresses: WECHAT_API_BASE / WECHAT_OPEN_BASE may point elsewhere only in tests.
+WECHAT_API_DEFAULT = "https://api.weixin.qq.com"
+WECHAT_OPEN_DEFAULT = "https://open.weixin.qq.com"
+
 
 def _env(name, default=None):
     value = os.environ.get(name)
@@ -82,7 +86,15 @@ class Config:
     TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER")
     TWILIO_BASE_URL = _env("TWILIO_BASE_URL")  # a local stand-in for tests; unset in production
 
-    # Rate-limit storage shared by Flask-Limiter and the SMS limits: memory:// or redis://host:port
+    # WeChat (微信): silent web authorisation and template messages. Unset: no WeChat button.
+    WECHAT_APPID = _env("WECHAT_APPID")
+    WECHAT_SECRET = _env("WECHAT_SECRET")
+    WECHAT_TEMPLATE_ID = _env("WECHAT_TEMPLATE_ID")  # the review-decision notice
+    WECHAT_API_BASE = _env("WECHAT_API_BASE", WECHAT_API_DEFAULT)  # test hook
+    WECHAT_OPEN_BASE = _env("WECHAT_OPEN_BASE", WECHAT_OPEN_DEFAULT)  # test hook
+
+    # Rate-limit storage shared by Flask-Limiter, the SMS limits and WeChat's access token:
+    # memory:// or redis://host:port
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -104,6 +116,9 @@ class TestConfig(Config):
     SMS_BACKEND = "outbox"
     CAPTCHA_TEST_ANSWER = None  # tests set it where they want a fixed answer
     RATELIMIT_STORAGE_URI = "memory://"
+    WECHAT_APPID = WECHAT_SECRET = WECHAT_TEMPLATE_ID = None  # tests configure their own
+    WECHAT_API_BASE = WECHAT_API_DEFAULT
+    WECHAT_OPEN_BASE = WECHAT_OPEN_DEFAULT
 
 
 class ProductionConfig(Config):
@@ -130,6 +145,12 @@ class ProductionConfig(Config):
             config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
         ):
             problems.append("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set")
+        for name, default in (("WECHAT_API_BASE", WECHAT_API_DEFAULT),
+                              ("WECHAT_OPEN_BASE", WECHAT_OPEN_DEFAULT)):
+            if config.get(name) not in (None, "", default):
+                problems.append(f"{name} is a test hook and is refused in production")
+        if bool(config.get("WECHAT_APPID")) != bool(config.get("WECHAT_SECRET")):
+            problems.append("WECHAT_APPID and WECHAT_SECRET must be set together (or neither)")
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
 
