@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, LOOPBACK, ProductionConfig, StagingConfig
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import csrf, db, login_manager, migrate
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -59,12 +59,10 @@ def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
-    # No default limits: only views with @limiter.limit are limited, and those check for
-    # themselves. The global hook would cost every other request a tenth of a millisecond.
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:
-        hooks.remove(limiter._check_request_limit)
+    from domain import rate_limits
+    from sms import limits as sms_limits
+    rate_limits.init_app(app)
+    sms_limits.init_app(app, app.extensions[rate_limits.KEY])
     login_manager.init_app(app)
     from blueprints.accounts.session_loader import configure_login_manager
     configure_login_manager(login_manager)

@@ -7,6 +7,10 @@ import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+# WeChat's own addresses: WECHAT_API_BASE / WECHAT_OPEN_BASE may point elsewhere only in tests.
+WECHAT_API_DEFAULT = "https://api.weixin.qq.com"
+WECHAT_OPEN_DEFAULT = "https://open.weixin.qq.com"
+
 
 def _env(name, default=None):
     value = os.environ.get(name)
@@ -92,11 +96,19 @@ class Config:
     TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER")
     TWILIO_BASE_URL = _env("TWILIO_BASE_URL")  # a local stand-in for tests; unset in production
 
-    # Redis: rate-limit counts, the job queue, shared caches. Unset: everything in-process.
+    # WeChat (微信): silent web authorisation and template messages. Unset: no WeChat button.
+    WECHAT_APPID = _env("WECHAT_APPID")
+    WECHAT_SECRET = _env("WECHAT_SECRET")
+    WECHAT_TEMPLATE_ID = _env("WECHAT_TEMPLATE_ID")  # the review-decision notice
+    WECHAT_API_BASE = _env("WECHAT_API_BASE", WECHAT_API_DEFAULT)  # test hook
+    WECHAT_OPEN_BASE = _env("WECHAT_OPEN_BASE", WECHAT_OPEN_DEFAULT)  # test hook
+
+    # Redis: rate-limit counts, the job queue, shared caches (WeChat's access token). Unset:
+    # everything in-process.
     REDIS_URL = _env("REDIS_URL")
-    # Rate-limit storage shared by Flask-Limiter and the SMS limits: memory:// or redis://host:port
+    # Where the rate limiter keeps its counts (per-address form posts, SMS sends, unknown-ID
+    # logins): memory:// in one process, redis://host:port when several processes or hosts serve
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
-    RATELIMIT_HEADERS_ENABLED = False
 
     # Background jobs (SMS delivery, notices, large exports, imports): `thread` runs them in this
     # process (the embedded default), `rq` hands them to `flask jobs work` through Redis,
@@ -132,6 +144,9 @@ class TestConfig(Config):
     SMS_BACKEND = "outbox"
     CAPTCHA_TEST_ANSWER = None  # tests set it where they want a fixed answer
     RATELIMIT_STORAGE_URI = "memory://"
+    WECHAT_APPID = WECHAT_SECRET = WECHAT_TEMPLATE_ID = None  # tests configure their own
+    WECHAT_API_BASE = WECHAT_API_DEFAULT
+    WECHAT_OPEN_BASE = WECHAT_OPEN_DEFAULT
 
 
 class ProductionConfig(Config):
@@ -141,6 +156,7 @@ class ProductionConfig(Config):
     HSTS = True
     JOB_BACKEND = _env("JOB_BACKEND", "rq")
     TEST_HOOKS = ("CAPTCHA_TEST_ANSWER", "TWILIO_BASE_URL")
+    WECHAT_BASES = (("WECHAT_API_BASE", WECHAT_API_DEFAULT), ("WECHAT_OPEN_BASE", WECHAT_OPEN_DEFAULT))
 
     @classmethod
     def check(cls, config):
@@ -163,14 +179,20 @@ class ProductionConfig(Config):
             problems.append("RATELIMIT_STORAGE_URI must be redis:// (shared by every app host)")
         if config.get("JOB_BACKEND") != "rq":
             problems.append("JOB_BACKEND must be rq (jobs run in `flask jobs work`)")
+        if bool(config.get("WECHAT_APPID")) != bool(config.get("WECHAT_SECRET")):
+            problems.append("WECHAT_APPID and WECHAT_SECRET must be set together (or neither)")
         problems += cls.hook_problems(config)
         problems += cls.sms_problems(config)
         return problems
 
     @classmethod
     def hook_problems(cls, config) -> list[str]:
-        return [f"{name} is a test hook and is refused in production"
-                for name in cls.TEST_HOOKS if config.get(name)]
+        problems = [f"{name} is a test hook and is refused in production"
+                    for name in cls.TEST_HOOKS if config.get(name)]
+        for name, default in cls.WECHAT_BASES:
+            if config.get(name) not in (None, "", default):
+                problems.append(f"{name} is a test hook and is refused in production")
+        return problems
 
     @classmethod
     def sms_problems(cls, config) -> list[str]:
@@ -196,8 +218,11 @@ class StagingConfig(ProductionConfig):
         problems = []
         if not is_loopback_url("http://" + str(config.get("BIND", ""))):
             problems.append("staging serves only on 127.0.0.1: set BIND=127.0.0.1:PORT")
-        if config.get("TWILIO_BASE_URL") and not is_loopback_url(config["TWILIO_BASE_URL"]):
-            problems.append("TWILIO_BASE_URL must point at 127.0.0.1 in staging")
+        for name in ("TWILIO_BASE_URL", "WECHAT_API_BASE", "WECHAT_OPEN_BASE"):
+            default = dict(cls.WECHAT_BASES).get(name)
+            value = config.get(name)
+            if value and value != default and not is_loopback_url(value):
+                problems.append(f"{name} must point at 127.0.0.1 in staging")
         return problems
 
     @classmethod

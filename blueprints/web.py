@@ -3,11 +3,10 @@
 - invalid input: the same template (its block alone for HTMX), status 422, input kept;
 - success: 303 redirect for a plain request, HX-Redirect for an HTMX one.
 """
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
-from functools import lru_cache
-
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from jinja2 import nodes
 
 
@@ -87,3 +86,23 @@ def safe_next(target: str | None) -> str | None:
 
 def client_ip() -> str:
     return request.remote_addr or ""
+
+
+def limit_posts_per_address(setting: str):
+    """Refuse (429) a POST to the view past the per-address limit named by `setting`; refuse
+    (503) when the limit cannot be counted (Redis away): fail closed, never unlimited."""
+    from domain.rate_limits import LimitsUnavailable, hit_per_address
+
+    def decorator(view):
+        @wraps(view)
+        def limited(*args, **kwargs):
+            if request.method == "POST":
+                try:
+                    allowed = hit_per_address(setting, request.endpoint, client_ip())
+                except LimitsUnavailable:
+                    abort(503)
+                if not allowed:
+                    abort(429)
+            return view(*args, **kwargs)
+        return limited
+    return decorator

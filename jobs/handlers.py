@@ -3,7 +3,7 @@ this list imports nothing and a newcomer finds every kind of background work in 
 import importlib
 
 HANDLERS = {
-    "sms.code": "sms.jobs:deliver_code",
+    "sms.code": "domain.code_delivery:deliver_code",
     "notice.decision": "domain.notices:deliver_decision_notice",
     "review.export": "domain.exports:build_review_export",
     "archive.import": "domain.archive_import:run_import_job",

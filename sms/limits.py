@@ -1,7 +1,7 @@
 """How often codes may be sent: per phone, per IP, and a global daily budget.
 
 Counts live in the rate-limit storage (memory:// in one process, redis:// shared between hosts),
-through the `limits` library that Flask-Limiter also uses. Limits are checked before sending and
+through the app's one moving-window limiter (domain/rate_limits.py builds it). Limits are checked before sending and
 counted only after a successful delivery, so a failed delivery costs the person nothing."""
 import time
 from dataclasses import dataclass
@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from flask import current_app
 from limits import parse_many, RateLimitItemPerDay
 from limits.strategies import MovingWindowRateLimiter
-
-from domain.rate_limits import moving_window
 
 
 class LimitExceeded(Exception):
@@ -28,18 +26,17 @@ class _Rules:
     budget: object
 
 
+def init_app(app, limiter: MovingWindowRateLimiter) -> None:
+    app.extensions["sms_limits"] = _Rules(
+        limiter=limiter,
+        per_phone=parse_many(app.config["SMS_PHONE_LIMITS"]),
+        per_ip=parse_many(app.config["SMS_IP_LIMITS"]),
+        budget=RateLimitItemPerDay(app.config["SMS_DAILY_BUDGET"]),
+    )
+
+
 def _rules() -> _Rules:
-    app = current_app._get_current_object()
-    rules = app.extensions.get("sms_limits")
-    if rules is None:
-        rules = _Rules(
-            limiter=moving_window(),
-            per_phone=parse_many(app.config["SMS_PHONE_LIMITS"]),
-            per_ip=parse_many(app.config["SMS_IP_LIMITS"]),
-            budget=RateLimitItemPerDay(app.config["SMS_DAILY_BUDGET"]),
-        )
-        app.extensions["sms_limits"] = rules
-    return rules
+    return current_app.extensions["sms_limits"]
 
 
 def _wait_words(seconds: int) -> str:

@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from config import TestConfig
-from extensions import db, limiter
+from extensions import db
 from models.audit import APPEND_ONLY_SQLITE
 from tests.helpers import CAPTCHA
 
@@ -59,10 +59,7 @@ def clean_state(app, outbox_path):
         _empty_tables()
     if outbox_path.exists():
         outbox_path.unlink()
-    limiter.reset()
-    counts = app.extensions.get("moving_window_limiter")
-    if counts is not None:
-        counts.storage.reset()
+    app.extensions["moving_window_limiter"].storage.reset()
     app.config["CAPTCHA_TEST_ANSWER"] = CAPTCHA
     app.config["WTF_CSRF_ENABLED"] = False
 

@@ -51,19 +51,17 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def sms_limits(app, monkeypatch):
-    """configure(SMS_PHONE_LIMITS=..., ...): set limit settings and make sms.limits re-read them
-    (it keeps the parsed rules in app.extensions['sms_limits']); all undone afterwards."""
-    original = app.extensions.pop("sms_limits", None)
+    """configure(SMS_PHONE_LIMITS=..., ...): set limit settings and parse them again (the
+    factory parsed them into app.extensions['sms_limits']); all undone afterwards."""
+    from sms import limits
+    monkeypatch.setitem(app.extensions, "sms_limits", app.extensions["sms_limits"])
 
     def configure(**settings):
         for key, value in settings.items():
             monkeypatch.setitem(app.config, key, value)
-        app.extensions.pop("sms_limits", None)
+        limits.init_app(app, app.extensions["moving_window_limiter"])
 
-    yield configure
-    app.extensions.pop("sms_limits", None)
-    if original is not None:
-        app.extensions["sms_limits"] = original
+    return configure
 
 
 def post_send(client, phone=PHONE, ip=IP, url="/register", captcha=CAPTCHA, **fields):

@@ -12,10 +12,11 @@ from blueprints.accounts import login_page
 from blueprints.accounts.sms_step import captcha_solved, current_result, send
 from blueprints.forms_util import add_error
 from blueprints.web import (
-    client_ip, is_htmx, redirect_to, redirect_url, render_page, safe_next,
+    client_ip, is_htmx, limit_posts_per_address, redirect_to, redirect_url, render_page,
+    safe_next,
 )
 from domain import accounts, captcha, login_sessions
-from extensions import db, limiter
+from extensions import db
 from sms import CodeProblem, Purpose
 
 
@@ -35,7 +36,6 @@ def _apply_problem(form, problem):
 
 @bp.get("/")
 @bp.get("/login")
-@limiter.exempt
 def login():
     if "_user_id" in session and current_user.is_authenticated:
         return redirect_to("main.home")
@@ -46,7 +46,7 @@ def login():
 
 @bp.post("/")
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"])
+@limit_posts_per_address("LOGIN_IP_LIMIT")
 def submit_login():
     if current_user.is_authenticated:
         return redirect_to("main.home")
@@ -122,7 +122,7 @@ def _sms_form(template, form, purpose, save, account=None):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_IP_LIMIT"], methods=["POST"])
+@limit_posts_per_address("REGISTER_IP_LIMIT")
 def register():
     if current_user.is_authenticated:
         return redirect_to("main.home")
@@ -140,7 +140,7 @@ def register():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESET_IP_LIMIT"], methods=["POST"])
+@limit_posts_per_address("RESET_IP_LIMIT")
 def forgot_password():
     form = ForgotPasswordForm()
     response, _ = _sms_form("accounts/forgot_password.html", form, Purpose.RESET, lambda: (

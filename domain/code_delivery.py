@@ -6,10 +6,7 @@ failed delivery withdraws its code and is tried again; when every attempt failed
 that waits on the job says so."""
 from domain import accounts
 from jobs import RetryLater
-from sms.codes import Purpose
-from sms.delivery import DeliveryFailed
-from sms.limits import LimitExceeded
-from sms.service import send_code
+from sms import DeliveryFailed, LimitExceeded, Purpose, send_code
 
 SENT = "sent"
 LIMITED = "limited"
