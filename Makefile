@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev db bench bench-images bench-review clean
+.PHONY: run test test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ run: db
 
 test: install-dev
 	$(BIN)/python -m pytest
+
+# The production shape on this machine (nginx, gunicorn, the RQ worker, PostgreSQL, Redis) in
+# staging mode, and the end-to-end test through it.
+prod-local: install
+	deploy/local/up.sh
+
+prod-down:
+	deploy/local/down.sh
+
+# A person registers and resets within the minute here: more than one code a minute per phone.
+test-production: install-dev
+	PROD_LOCAL_FRESH=1 SMS_PHONE_LIMITS="3 per minute;10 per hour;20 per day" deploy/local/up.sh
+	PROD_LOCAL=1 $(BIN)/python -m pytest tests/production -p no:cacheprovider; status=$$?; \
+	deploy/local/down.sh; exit $$status
 
 bench: install-dev
 	$(BIN)/python bench/http_bench.py

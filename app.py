@@ -15,7 +15,9 @@ BASE_DIR = Path(__file__).resolve().parent
 def create_app(config_class=None):
     if config_class is None:
         config_class = CONFIGS[os.environ.get("APP_ENV", "development")]
-    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    # No built-in static route: blueprints/assets.py serves static/ under hashed names.
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"), static_folder=None,
+                static_url_path="/static")
     app.config.from_object(config_class)
     configure(app, config_class)
     register_extensions(app)
@@ -71,6 +73,8 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from blueprints import assets
+    assets.init_app(app, BASE_DIR / "static")
     from blueprints.accounts import bp as accounts_bp
     from blueprints.admin import bp as admin_bp
     from blueprints.audit_log import bp as audit_log_bp

@@ -14,6 +14,8 @@ from models.audit import APPEND_ONLY_SQLITE
 from tests.helpers import CAPTCHA
 
 KEEP_TABLES = {"regions", "alembic_version"}
+# The production-shape tests talk to `make prod-local` over HTTPS: `make test-production`.
+collect_ignore = [] if os.environ.get("PROD_LOCAL") else ["production"]
 
 
 @pytest.fixture(scope="session")

@@ -229,11 +229,12 @@ def test_redirects_and_errors_carry_the_headers(app, client):
 
 
 def test_static_files(app, client):
-    for path in ("/static/css/app.css", "/static/js/app.js"):
+    for name in ("css/app.css", "js/app.js"):
+        path = "/static/" + app.extensions["assets"][name]
         response = client.get(path)
         assert response.status_code == 200
         check_headers(response, path, static=True)
-        assert response.headers.get("Cache-Control") != "no-store"
+        assert "max-age=31536000" in response.headers.get("Cache-Control")
         response.close()
 
 
