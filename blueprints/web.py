@@ -89,20 +89,17 @@ def client_ip() -> str:
 
 
 def limit_posts_per_address(setting: str):
-    """Refuse (429) a POST to the view past the per-address limit named by `setting`; refuse
-    (503) when the limit cannot be counted (Redis away): fail closed, never unlimited."""
-    from domain.rate_limits import LimitsUnavailable, hit_per_address
+    """Refuse (429) a POST to the view past the per-address limit named by `setting`. When the
+    limit cannot be counted (Redis away) LimitsUnavailable reaches the error handler (503):
+    fail closed, never unlimited."""
+    from domain.rate_limits import hit_per_address
 
     def decorator(view):
         @wraps(view)
         def limited(*args, **kwargs):
-            if request.method == "POST":
-                try:
-                    allowed = hit_per_address(setting, request.endpoint, client_ip())
-                except LimitsUnavailable:
-                    abort(503)
-                if not allowed:
-                    abort(429)
+            if request.method == "POST" and not hit_per_address(setting, request.endpoint,
+                                                                client_ip()):
+                abort(429)
             return view(*args, **kwargs)
         return limited
     return decorator

@@ -18,6 +18,13 @@ class LimitExceeded(Exception):
         self.retry_after = retry_after
 
 
+class LimitsUnavailable(LimitExceeded):
+    """The counts cannot be read (Redis away): no code goes out uncounted."""
+
+    def __init__(self):
+        super().__init__("短信服务暂时不可用，请稍后再试", 60)
+
+
 @dataclass
 class _Rules:
     limiter: MovingWindowRateLimiter
@@ -57,11 +64,16 @@ def _checks(phone: str, ip: str):
 
 
 def check_limits(phone: str, ip: str) -> None:
-    """Raise LimitExceeded, with when to try again, if one more send would break a limit."""
+    """Raise LimitExceeded, with when to try again, if one more send would break a limit, or
+    LimitsUnavailable if the counts cannot be read."""
     limiter = _rules().limiter
     for item, keys, words in _checks(phone, ip):
-        if not limiter.test(item, *keys):
-            reset_at, _remaining = limiter.get_window_stats(item, *keys)
+        try:
+            allowed = limiter.test(item, *keys)
+            reset_at, _remaining = (0, 0) if allowed else limiter.get_window_stats(item, *keys)
+        except Exception as error:  # noqa: BLE001 — the storage's own errors (redis, …)
+            raise LimitsUnavailable() from error
+        if not allowed:
             wait = max(1, int(reset_at - time.time()) + 1)
             raise LimitExceeded(f"{words}，请{_wait_words(wait)}后再试", wait)
 
@@ -69,4 +81,7 @@ def check_limits(phone: str, ip: str) -> None:
 def count_send(phone: str, ip: str) -> None:
     limiter = _rules().limiter
     for item, keys, _words in _checks(phone, ip):
-        limiter.hit(item, *keys)
+        try:
+            limiter.hit(item, *keys)
+        except Exception as error:  # noqa: BLE001
+            raise LimitsUnavailable() from error

@@ -1,11 +1,15 @@
 """Sending a code end to end: limits, issue, deliver, count. A request only asks for a code
 (`request_code`: limits checked, a job queued); the job does the sending (`send_code`)."""
+import logging
+
 from flask import current_app
 
 from extensions import db
 from sms.codes import Purpose, issue_code, withdraw_code
 from sms.delivery import DeliveryFailed, deliver
-from sms.limits import check_limits, count_send
+from sms.limits import LimitsUnavailable, check_limits, count_send
+
+log = logging.getLogger("sms")
 
 # A code that arrives minutes late is no use: a few quick attempts, then the page says so.
 CODE_ATTEMPTS = 3
@@ -49,7 +53,10 @@ def send_code(phone: str, purpose: Purpose, ip: str, *, deliver_it: bool = True)
             withdraw_code(code_id)
             db.session.commit()
             raise
-    count_send(phone, ip)
+    try:
+        count_send(phone, ip)
+    except LimitsUnavailable:  # sent, but Redis went away since the check: do not resend
+        log.warning("a delivered code to %s could not be counted", phone[:3] + "****")
 
 
 def send_notice(phone: str, text: str) -> bool:

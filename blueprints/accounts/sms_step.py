@@ -10,7 +10,7 @@ from domain import accounts, audit, captcha
 from extensions import db
 from domain.phones import mask
 from models import Job, JobStatus
-from sms import LimitExceeded, Purpose, request_code
+from sms import LimitExceeded, LimitsUnavailable, Purpose, request_code
 
 _JOB_KEY = "sms_job"
 
@@ -83,7 +83,7 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
     try:
         job = request_code(phone, purpose, client_ip(), account=account, **details)
     except LimitExceeded as limit:
-        return SendResult(429, limit.message)
+        return SendResult(503 if isinstance(limit, LimitsUnavailable) else 429, limit.message)
     audit.record("sms.send", actor=account, subject=mask(phone), ip=client_ip(),
                  details={"purpose": str(purpose)})
     db.session.commit()

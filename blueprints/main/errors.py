@@ -1,11 +1,19 @@
 """Error pages, HTMX-aware: an HTMX request gets a short message swapped into the page's message
 area (or, for an expired session, a full redirect to the login page) instead of a whole page
 inside a fragment."""
-from flask import flash, make_response, render_template, request, url_for
+import logging
+
+from flask import current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 
 from blueprints.web import is_htmx
+from domain.rate_limits import LimitsUnavailable
+from extensions import db
+
+log = logging.getLogger("app.errors")
+RETRY_AFTER_SECONDS = "10"
 
 MESSAGES = {
     400: ("请求无效", "页面可能已过期，请刷新页面后重新提交。"),
@@ -16,7 +24,7 @@ MESSAGES = {
     413: ("文件过大", "上传的内容超过了大小限制，请压缩后重新上传。"),
     429: ("操作过于频繁", "请稍后再试。"),
     500: ("系统繁忙", "服务器出现问题，请稍后重试。您填写的内容未丢失，可返回上一页。"),
-    503: ("服务暂时不可用", "系统正忙或正在维护，请稍等片刻再试。您填写的内容未丢失，可返回上一页重新提交。"),
+    503: ("系统暂时无法访问", "系统正忙或正在维护，请稍等片刻再试。您填写的内容仍在页面上，可稍后重新提交。"),
 }
 
 
@@ -39,11 +47,50 @@ def error_response(status: int, detail: str | None = None):
         render_template("main/error.html", title=title, message=message, status=status), status)
 
 
+def _render_bare(template: str, **context) -> str:
+    """Render without Flask's context processors: Flask-Login's would load the user, and the
+    database that lookup needs is what is away."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def unavailable_response():
+    """The database or Redis is away. Said plainly, without touching either again."""
+    if is_htmx():
+        title, message = MESSAGES[503]
+        response = make_response(_render_bare("main/_message.html", category="error",
+                                              message=f"{title}：{message}"), 503)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(_render_bare("main/unavailable.html"), 503)
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app):
     for status in MESSAGES:
-        if status == 401:
+        if status in (401, 503):
             continue
         app.register_error_handler(status, lambda e, s=status: error_response(s))
+    app.register_error_handler(503, lambda e: unavailable_response())
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error):
+        # Only a lost or refused connection is an outage; any other database error is a bug.
+        if not is_outage(error):
+            raise error
+        log.warning("database unavailable: %s", str(error.orig)[:200])
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.remove()
+        return unavailable_response()
+
+    @app.errorhandler(LimitsUnavailable)
+    def limits_unavailable(error):
+        log.warning("rate-limit storage unavailable: %s", error)
+        return unavailable_response()
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -65,3 +112,22 @@ def register(app):
         response = make_response("", 303)
         response.headers["Location"] = login_url
         return response
+
+
+OUTAGE_SQLSTATES = ("08", "53", "57P")  # connection lost, out of resources, shut down
+SQLITE_OUTAGES = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR"}
+
+
+def is_outage(error: DBAPIError) -> bool:
+    """A database that cannot be reached or is going down (try again soon), as opposed to a
+    statement that is wrong (a bug: 500, logged)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    if error.connection_invalidated or isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlite_name = getattr(error.orig, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name in SQLITE_OUTAGES
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(OUTAGE_SQLSTATES)

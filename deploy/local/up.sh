@@ -13,6 +13,7 @@ https_port=${PROD_LOCAL_HTTPS_PORT:-8443}
 http_port=${PROD_LOCAL_HTTP_PORT:-8080}
 app_port=${PROD_LOCAL_APP_PORT:-8001}
 database=${PROD_LOCAL_DATABASE:-kjxx_staging}
+redis_db=${PROD_LOCAL_REDIS_DB:-2}
 mkdir -p "$run"/logs "$run"/tls "$run"/nginx
 for tool in nginx openssl psql redis-cli; do
   command -v "$tool" >/dev/null || { echo "prod-local needs $tool (apt-get install nginx openssl postgresql-client redis-tools)" >&2; exit 1; }
@@ -25,7 +26,7 @@ cat > "$run/staging.env" <<ENV
 APP_ENV=staging
 SECRET_KEY=$(cat "$run/secret")
 DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/$database
-REDIS_URL=redis://127.0.0.1:6379/2
+REDIS_URL=redis://127.0.0.1:6379/$redis_db
 TRUST_PROXY=1
 BIND=127.0.0.1:$app_port
 SMS_BACKEND=${SMS_BACKEND:-outbox}
@@ -53,12 +54,12 @@ set -a; . "$run/staging.env"; set +a
 
 if [ -n "${PROD_LOCAL_FRESH:-}" ]; then  # a run that must not see an earlier run's data
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $database"
-  redis-cli -h 127.0.0.1 -n 2 flushdb >/dev/null
+  redis-cli -h 127.0.0.1 -n "$redis_db" flushdb >/dev/null
   rm -f "$run/outbox.jsonl"
 fi
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$database'" \
   | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $database"
-redis-cli -h 127.0.0.1 -n 2 ping >/dev/null
+redis-cli -h 127.0.0.1 -n "$redis_db" ping >/dev/null
 
 # The README's production block, verbatim but for the environment file.
 .venv/bin/flask --app wsgi db upgrade
