@@ -3,6 +3,7 @@ from the worker), fills the four sections, uploads, submits; a reviewer set up b
 command logs in, approves; the worker delivers the decision notice. Then what nginx itself
 promises: gzip, hashed static files kept for a year, no version banner, its own Chinese pages,
 and a client address that cannot be forged."""
+import os
 import random
 import re
 import subprocess
@@ -136,7 +137,7 @@ def test_nginx_compresses_and_caches_static_files(shape, visitor):
 
 
 def test_plain_http_is_sent_to_https(shape):
-    port = int(BASE.rsplit(":", 1)[1]) - 363  # 8443 → 8080, as make prod-local sets them
+    port = os.environ.get("PROD_LOCAL_HTTP_PORT", "8080")
     session = requests.Session()
     session.trust_env = False
     response = session.get(f"http://127.0.0.1:{port}/login", allow_redirects=False, timeout=5)
