@@ -58,6 +58,7 @@ def loopback_only(wsgi_app):
 
 
 def register_extensions(app):
+    import db_connections  # noqa: F401 — its pool listener finds connections a restart closed
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)

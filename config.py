@@ -42,7 +42,8 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
     # None means "an SQLite file in the instance folder", resolved in create_app.
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Dead pooled connections are found without a round trip: db_connections.py
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
     # Sessions and cookies
     SESSION_COOKIE_NAME = "kjxx_session"
@@ -51,6 +52,9 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The cookie is written when it changes, not re-signed on every response: the server-side
+    # login session (SESSION_IDLE_MINUTES) is what keeps time.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     TRUST_PROXY = _env_int("TRUST_PROXY", 0)  # number of proxies (nginx) in front
 

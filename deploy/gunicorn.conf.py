@@ -36,7 +36,9 @@ proc_name = "kjxx-web"
 
 def post_fork(server, worker):
     """Connections made in the master (by preloading) must not be shared by the workers."""
-    from extensions import db
     app = server.app.wsgi()
-    with app.app_context():
-        db.engine.dispose(close=False)
+    sqlalchemy = getattr(app, "extensions", {}).get("sqlalchemy")
+    if sqlalchemy is not None:
+        with app.app_context():
+            for engine in sqlalchemy.engines.values():
+                engine.dispose(close=False)

@@ -1,6 +1,7 @@
 """An accountant's application: creation, which sections may change in which status, saving a
 section (and its draft), and the derived jurisdiction."""
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, lazyload
 
 from domain.jurisdiction import county_from_work
 from domain.sections import SECTION_KEYS
@@ -18,9 +19,11 @@ class SectionLocked(Exception):
 
 
 def application_for(account: Account) -> Application:
-    """The account's application, created on first use (safe against a double request)."""
-    query = sa.select(Application).where(Application.account_id == account.id)
-    application = db.session.scalar(query)
+    """The account's application, created on first use (safe against a double request).
+    One query: the sections come joined; the account is the one already loaded."""
+    query = sa.select(Application).where(Application.account_id == account.id).options(
+        joinedload(Application.sections), lazyload(Application.account))
+    application = db.session.scalars(query).unique().one_or_none()
     if application is None:
         try:
             with db.session.begin_nested():
@@ -28,7 +31,7 @@ def application_for(account: Account) -> Application:
                 db.session.add(application)
             db.session.commit()
         except sa.exc.IntegrityError:
-            application = db.session.scalar(query)
+            application = db.session.scalars(query).unique().one_or_none()
     return application
 
 

@@ -79,8 +79,13 @@ def materials_of(application: Application) -> dict[str, Material]:
     return {m.kind: m for m in rows}
 
 
+def present_kinds(application: Application) -> set[str]:
+    return set(db.session.scalars(sa.select(Material.kind)
+                                  .where(Material.application_id == application.id)))
+
+
 def all_present(application: Application) -> bool:
-    present = materials_of(application)
+    present = present_kinds(application)
     return all(spec.kind in present for spec in required_materials(application))
 
 

@@ -1,8 +1,14 @@
-"""Yunnan's prefectures and counties (GB/T 2260, 2024) and their finance bureaus."""
+"""Yunnan's prefectures and counties (GB/T 2260, 2024) and their finance bureaus.
+
+The divisions change only when `flask regions load` runs (a deploy), so each process reads them
+once and answers the form choices and lists from memory; a process started before a load sees
+the new divisions after its restart (load_regions clears its own process's copy)."""
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
 
 from extensions import db
 from models import Region, RegionLevel
@@ -46,27 +52,54 @@ def load_regions(path: Path = DIVISIONS_FILE) -> tuple[int, int]:
                 setattr(region, key, value)
             updated += 1
     db.session.commit()
+    current_app.extensions.pop(_CACHE, None)
     return added, updated
+
+
+@dataclass(frozen=True)
+class Division:
+    """A region as the forms and lists show it: read once per process, never changed."""
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    bureau_name: str
+
+
+_CACHE = "regions"
+
+
+def _divisions() -> dict[str, Division]:
+    cached = current_app.extensions.get(_CACHE)
+    if cached is None:
+        rows = db.session.scalars(sa.select(Region).order_by(Region.code))
+        cached = {r.code: Division(r.code, r.name, r.level, r.parent_code, r.bureau_name)
+                  for r in rows}
+        if cached:  # an empty table (before `regions load`) is not worth remembering
+            current_app.extensions[_CACHE] = cached
+    return cached
 
 
 def get_region(code: str | None) -> Region | None:
     return db.session.get(Region, code) if code else None
 
 
-def counties_of(prefecture_code: str) -> list[Region]:
-    return list(db.session.scalars(
-        sa.select(Region).where(Region.parent_code == prefecture_code).order_by(Region.code)))
+def division(code: str | None) -> Division | None:
+    return _divisions().get(code) if code else None
 
 
-def prefectures() -> list[Region]:
+def counties_of(prefecture_code: str) -> list[Division]:
+    return [d for d in _divisions().values() if d.parent_code == prefecture_code]
+
+
+def prefectures() -> list[Division]:
     return counties_of(PROVINCE_CODE)
 
 
-def counties_within(region: Region) -> list[Region]:
+def counties_within(region) -> list[Division]:
     """The counties a region covers: all of them, a prefecture's, or the county itself."""
     if region.level == RegionLevel.COUNTY:
-        return [region]
+        return [division(region.code)]
     if region.level == RegionLevel.PREFECTURE:
         return counties_of(region.code)
-    return list(db.session.scalars(
-        sa.select(Region).where(Region.level == RegionLevel.COUNTY).order_by(Region.code)))
+    return [d for d in _divisions().values() if d.level == RegionLevel.COUNTY]

@@ -10,13 +10,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
 
 from domain import id_numbers
 from domain.clock import LOCAL_TIME
-from domain.regions import counties_within, prefectures
+from domain.regions import counties_within, division, prefectures
 from extensions import db
 from models import Account, Application, ApplicationStatus, Region, RegionLevel
+from models.application import STATUS_LABELS
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -106,15 +106,42 @@ def decode_cursor(cursor: str | None):
         return None
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """One line of the reviewer's list: only the columns the list shows (no ORM objects)."""
+    id: int
+    status: str
+    submitted_at: datetime
+    name: str
+    id_number: str
+    phone: str | None
+    jurisdiction_code: str | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[ApplicationStatus(self.status)]
+
+    @property
+    def jurisdiction_name(self) -> str:
+        found = division(self.jurisdiction_code)
+        return found.name if found else ""
+
+
+LIST_COLUMNS = (Application.id, Application.status, Application.submitted_at, Account.name,
+                Account.id_number, Account.phone, Application.jurisdiction_code)
+
+
 def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, size=PAGE_SIZE,
-           with_sections=False):
+           for_export=False):
     """Pending: oldest first (first come, first served); decided: newest first. The list page
-    shows no section, so sections are loaded only for the export (`with_sections`)."""
+    reads its columns only; the export loads whole applications with their sections."""
     ascending = list_filter.status == ApplicationStatus.PENDING
     key = sa.tuple_(Application.submitted_at, Application.id)
     query = base_query(region, list_filter)
-    if not with_sections:
-        query = query.options(lazyload(Application.sections))
+    if not for_export:
+        if not list_filter.query.strip():
+            query = query.join(Account, Account.id == Application.account_id)
+        query = query.with_only_columns(*LIST_COLUMNS)
     after_key, before_key = decode_cursor(after), decode_cursor(before)
     backwards = before_key is not None and after_key is None
     if after_key:
@@ -125,7 +152,9 @@ def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, siz
         query = query.where(key < bound if ascending else key > bound)
     order = (Application.submitted_at.asc(), Application.id.asc()) if ascending != backwards \
         else (Application.submitted_at.desc(), Application.id.desc())
-    rows = list(db.session.scalars(query.order_by(*order).limit(size + 1)))
+    query = query.order_by(*order).limit(size + 1)
+    rows = list(db.session.scalars(query)) if for_export else \
+        [ListRow(*row) for row in db.session.execute(query)]
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -154,7 +183,7 @@ def all_rows(region: Region, list_filter: ListFilter, batch: int = 1000):
     cursor = None
     while True:
         rows, cursor, _prev = _fetch(region, list_filter, after=cursor, size=batch,
-                                     with_sections=True)
+                                     for_export=True)
         yield from rows
         db.session.expunge_all()  # keep memory flat however long the list
         if not cursor:

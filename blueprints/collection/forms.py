@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.widgets import FastSelect
 from domain import choices, clock, credit_codes
-from domain.regions import counties_of, get_region, prefectures
+from domain.regions import counties_of, division, prefectures
 from models import RegionLevel
 
 YES_NO = [SelectChoice("yes", "是"), SelectChoice("no", "否")]
@@ -131,7 +131,7 @@ class RegionPair:
 
     @staticmethod
     def check(prefecture_field, county_field, message):
-        county = get_region(county_field.data)
+        county = division(county_field.data)
         if county is None or county.level != RegionLevel.COUNTY:
             raise ValidationError(message)
         if county.parent_code != prefecture_field.data:

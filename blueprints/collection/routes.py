@@ -30,9 +30,11 @@ def index():
     if application.status == ApplicationStatus.APPROVED:
         return redirect_to("collection.summary")
     rows = [(info, status_of(application.section(info.key))) for info in DATA_SECTIONS]
+    decision = applications.latest_decision(application) \
+        if application.status == ApplicationStatus.REJECTED else None
     return render_page("collection/index.html", application=application, rows=rows,
                        materials_status=materials.section_status(application),
-                       decision=applications.latest_decision(application))
+                       decision=decision)
 
 
 def _section_page(application, key, form, status=200, **context):

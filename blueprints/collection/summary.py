@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from blueprints.collection.sources import build_form, stored_formdata
 from blueprints.forms_util import relevant_fields
 from domain import materials
-from domain.regions import get_region
+from domain.regions import division
 from domain.sections import DATA_SECTIONS, status_of
 
 NOT_GIVEN = "未填写"
@@ -30,7 +30,7 @@ def _display(field) -> str:
     data = field.data
     if field.type in ("SelectField", "RadioField"):
         if field.name.endswith(("_county", "_prefecture")):
-            region = get_region(data)
+            region = division(data)
             return region.name if region else NOT_GIVEN
         labels = {str(choice.value): choice.label for choice in field.choices}
         return labels.get(str(data), NOT_GIVEN) if data else NOT_GIVEN

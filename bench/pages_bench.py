@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""The pages people hit at the deadline, as ratios to a bare Flask app measured in the same run.
+
+Both apps run under gunicorn with the production settings (deploy/gunicorn.conf.py, gthread,
+WEB_CONCURRENCY=2) on PostgreSQL; wrk loads each page for --seconds with the session cookie of
+a logged-in person (an applicant with a half-filled collection; a county reviewer with
+--applications pending applications). Prints req/s, median latency, the ratio to "hello" and
+the target, and the SQL statements each page issues (counted in-process). Asserts nothing.
+
+    .venv/bin/python bench/pages_bench.py [--seconds 10] [--applications 500]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/kjxx_pages]
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sqlalchemy as sa  # noqa: E402
+
+from http_bench import (  # noqa: E402
+    HOST, Client, free_port, stop, wait_until_serving, wrk_duration, wrk_time_ms,
+)
+
+TARGETS = {"login page": 0.5, "task list": 0.25, "section page": 0.25, "review list": 0.25}
+CAPTCHA = "TEST"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--applications", type=int, default=500)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--database-url",
+                        default="postgresql+psycopg://postgres@127.0.0.1:5432/kjxx_pages")
+    return parser.parse_args()
+
+
+def log(message):
+    print(f"[pages] {message}", flush=True)
+
+
+def server_env(database_url: str, port: int, workdir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("REDIS", "RATELIMIT", "TEST_", "JOB_"))}
+    env.update({"APP_ENV": "development", "DATABASE_URL": database_url,
+                "SECRET_KEY": "pages-bench-secret-key-not-for-production-use",
+                "CAPTCHA_TEST_ANSWER": CAPTCHA, "LOGIN_IP_LIMIT": "100000 per minute",
+                "SMS_BACKEND": "outbox", "SMS_OUTBOX": str(workdir / "outbox.jsonl"),
+                "BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": "2",
+                "GUNICORN_ACCESS_LOG": "/dev/null", "GUNICORN_ERROR_LOG": "-"})
+    return env
+
+
+def prepare(database_url: str, applications: int):
+    """A fresh database with regions, one applicant with two sections saved, and a county
+    reviewer with `applications` pending ones. Returns (applicant, reviewer) logins."""
+    server, name = database_url.rsplit("/", 1)
+    admin = sa.create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    os.environ["DATABASE_URL"] = database_url
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from domain.regions import load_regions
+    from tests import factories
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        load_regions()
+    applicant = factories.make_application(app, status="draft", complete=False)
+    reviewer = factories.make_staff(app)
+    factories.make_applications(app, applications, pairs=False)
+    return app, applicant, reviewer
+
+
+def log_in(port: int, person) -> str:
+    """Log in over HTTP; return the session cookie."""
+    client = Client(port)
+    status, headers, body, _ = client.request("GET", "/login")
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', body).group(1).decode()
+    form = urlencode({"csrf_token": token, "id_number": person.id_number,
+                      "password": person.password, "captcha": CAPTCHA})
+    status, headers, body, _ = client.request(
+        "POST", "/login", body=form, headers={"Cookie": cookie, "Content-Type":
+                                              "application/x-www-form-urlencoded"})
+    assert status == 303, body[-500:]
+    return headers["Set-Cookie"].split(";", 1)[0]
+
+
+def wrk(port: int, path: str, seconds: float, connections: int, cookie: str | None):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command + [f"http://{HOST}:{port}{path}"], capture_output=True,
+                            text=True, check=True, timeout=seconds + 60).stdout
+    summary = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
+    rate = int(summary.group(1)) / wrk_duration(summary)
+    median = wrk_time_ms(re.search(r"^\s*50%\s+([\d.]+)(\w+)", output, re.M).groups())
+    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    return rate, median, bad
+
+
+class Server:
+    def __init__(self, app_spec, cwd, env, port, logfile):
+        command = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                   app_spec]
+        self.port = port
+        with open(logfile, "ab") as out:
+            self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=out,
+                                            start_new_session=True)
+        wait_until_serving(port, self.process, logfile)
+
+    def close(self):
+        stop(self.process)
+
+
+def statements_per_page(app, applicant, reviewer, pages) -> dict[str, int]:
+    """SQL statements each page issues, counted in-process with the same data."""
+    from extensions import db
+    from tests.factories import log_in as test_log_in
+    counted = {}
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+    clients = {"applicant": app.test_client(), "reviewer": app.test_client(),
+               None: app.test_client()}
+    app.config.update(WTF_CSRF_ENABLED=False, CAPTCHA_TEST_ANSWER=CAPTCHA)
+    test_log_in(clients["applicant"], applicant)
+    test_log_in(clients["reviewer"], reviewer)
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    for name, path, who in pages:
+        clients[who].get(path)
+        statements.clear()
+        clients[who].get(path)
+        counted[name] = len(statements)
+    sa.event.remove(engine, "before_cursor_execute", count)
+    return counted
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main():
+    args = parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("needs wrk: apt-get install wrk")
+    log(f"load average {load_average()}; preparing {args.applications} applications")
+    app, applicant, reviewer = prepare(args.database_url, args.applications)
+    pages = [("login page", "/login", None), ("task list", "/collection", "applicant"),
+             ("section page", "/collection/work", "applicant"),
+             ("review list", "/review", "reviewer")]
+    statements = statements_per_page(app, applicant, reviewer, pages)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        results = {}
+        port = free_port()
+        hello = Server("hello_app:app", ROOT / "bench", server_env(args.database_url, port,
+                                                                    workdir), port,
+                       workdir / "hello.log")
+        try:
+            wrk(port, "/", 2, args.connections, None)
+            results["hello"] = wrk(port, "/", args.seconds, args.connections, None)
+        finally:
+            hello.close()
+        port = free_port()
+        server = Server("wsgi:app", ROOT, server_env(args.database_url, port, workdir), port,
+                        workdir / "app.log")
+        try:
+            cookies = {"applicant": log_in(port, applicant), "reviewer": log_in(port, reviewer),
+                       None: None}
+            for name, path, who in pages:
+                wrk(port, path, 2, args.connections, cookies[who])  # warm-up
+                results[name] = wrk(port, path, args.seconds, args.connections, cookies[who])
+        finally:
+            server.close()
+    hello_rate = results["hello"][0]
+    print(f"\n{'page':14} {'req/s':>8} {'median ms':>10} {'non-2xx':>8} {'× hello':>8} "
+          f"{'target':>7} {'SQL/request':>12}")
+    for name, (rate, median, bad) in results.items():
+        ratio = rate / hello_rate
+        target = TARGETS.get(name)
+        print(f"{name:14} {rate:8.0f} {median:10.2f} {bad:8d} {ratio:8.2f} "
+              f"{'≥' + str(target) if target else '':>7} {statements.get(name, ''):>12}")
+    log(f"load average {load_average()}; gunicorn -c deploy/gunicorn.conf.py "
+        f"(WEB_CONCURRENCY=2), wrk -t2 -c{args.connections}, {args.seconds:.0f} s per page")
+
+
+if __name__ == "__main__":
+    main()
