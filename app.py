@@ -39,10 +39,8 @@ def configure(app, config_class):
                                 x_proto=app.config["TRUST_PROXY"])
     if issubclass(config_class, StagingConfig):
         app.wsgi_app = loopback_only(app.wsgi_app)
-    from blueprints.widgets import install as install_fast_widgets
     from domain.passwords import hasher_for
     app.extensions["password_hasher"] = hasher_for(app.config)
-    install_fast_widgets()
     logging.basicConfig(level=logging.INFO)
 
 

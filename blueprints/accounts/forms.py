@@ -1,10 +1,11 @@
 """Account forms. Field rules come from the domain modules; these classes only wire them in."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import PasswordInput
 
+from blueprints.fields import (
+    BooleanField, FastPasswordInput, HiddenField, PasswordField, SelectField, StringField,
+)
 from domain import id_numbers, passwords, person_names, phones
 
 
@@ -36,7 +37,7 @@ def sms_code_field():
 
 def new_password_field(label="密码"):
     # The value is sent back on a 422 so nothing typed is lost; pages are no-store.
-    return PasswordField(label, widget=PasswordInput(hide_value=False), render_kw={
+    return PasswordField(label, widget=FastPasswordInput(hide_value=False), render_kw={
         "autocomplete": "new-password", "maxlength": 64})
 
 

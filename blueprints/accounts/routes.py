@@ -1,5 +1,6 @@
 from flask import (
-    current_app, flash, make_response, render_template, request, session, url_for,
+    current_app, flash, get_flashed_messages, make_response, render_template, request, session,
+    url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -37,9 +38,11 @@ def _apply_problem(form, problem):
 @bp.get("/")
 @bp.get("/login")
 def login():
-    if "_user_id" in session and current_user.is_authenticated:
+    if current_user.is_authenticated:
         return redirect_to("main.home")
-    if request.args or is_htmx() or session.get("_flashes") or not login_page.cacheable():
+    # Messages (flashed before a redirect here) are read once per request: the page renders
+    # them with the same call.
+    if request.args or is_htmx() or get_flashed_messages() or not login_page.cacheable():
         return _form_page("accounts/login.html", LoginForm(next=request.args.get("next")))
     return login_page.plain_response()
 

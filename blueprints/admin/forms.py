@@ -1,8 +1,8 @@
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.fields import SelectField, StringField
 from extensions import db
 from models import Region, RegionLevel
 

@@ -7,14 +7,14 @@ import re
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    FieldList, Form, FormField, RadioField, SelectField, SelectMultipleField, StringField,
-)
+from wtforms import FieldList, Form, FormField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import ListWidget
 
-from blueprints.widgets import FastSelect
+from blueprints.fields import (
+    FastCheckboxInput, RadioField, SelectField, SelectMultipleField, StringField,
+)
 from domain import choices, clock, credit_codes
 from domain.regions import counties_of, division, prefectures
 from models import RegionLevel
@@ -51,7 +51,7 @@ class DateInputField(StringField):
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    option_widget = FastCheckboxInput()
 
 
 def text(label, limit, **kwargs):
@@ -61,8 +61,7 @@ def text(label, limit, **kwargs):
 
 
 def select(label, values, blank="请选择"):
-    return SelectField(label, choices=_options(values, blank), validate_choice=False,
-                       widget=FastSelect())
+    return SelectField(label, choices=_options(values, blank), validate_choice=False)
 
 
 class ConditionalForm:
@@ -190,8 +189,8 @@ class WorkForm(ConditionalForm, FlaskForm):
     unit_credit_code = text("统一社会信用代码", 30, render_kw={
         "autocapitalize": "characters", "spellcheck": "false"})
     unit_type = select("单位性质", choices.UNIT_TYPES)
-    unit_prefecture = SelectField("单位所在州（市）", validate_choice=False, widget=FastSelect())
-    unit_county = SelectField("单位所在县（市、区）", validate_choice=False, widget=FastSelect())
+    unit_prefecture = SelectField("单位所在州（市）", validate_choice=False)
+    unit_county = SelectField("单位所在县（市、区）", validate_choice=False)
     join_date = DateInputField("参加工作日期")
     accounting_start_date = DateInputField("从事会计工作日期")
     posts = MultiCheckboxField("会计岗位",
@@ -199,8 +198,8 @@ class WorkForm(ConditionalForm, FlaskForm):
                                validate_choice=False)
     duty = select("职务", choices.DUTIES, blank="无（选填）")
     person_category = select("人员类别", choices.PERSON_CATEGORIES)
-    collection_prefecture = SelectField("采集所在州（市）", validate_choice=False, widget=FastSelect())
-    collection_county = SelectField("采集所在县（市、区）", validate_choice=False, widget=FastSelect())
+    collection_prefecture = SelectField("采集所在州（市）", validate_choice=False)
+    collection_county = SelectField("采集所在县（市、区）", validate_choice=False)
     school_name = text("学校名称", 100)
 
     EMPLOYED_FIELDS = ["unit_name", "unit_credit_code", "unit_type", "unit_prefecture",

@@ -1,6 +1,6 @@
 """Per-request rules that hold for every page: security headers, no caching of personal data,
 and holding imported or new staff accounts on the page that finishes their set-up."""
-from flask import redirect, request, session, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -32,9 +32,7 @@ def register(app):
 
     @app.before_request
     def hold_unfinished_accounts():
-        if "_user_id" not in session or request.endpoint in _HOLD_EXEMPT:
-            return None  # anonymous: nothing to hold, and no need to load anyone
-        if not current_user.is_authenticated:
+        if request.endpoint in _HOLD_EXEMPT or not current_user.is_authenticated:
             return None
         if current_user.must_bind_phone and request.endpoint != "accounts.bind_phone":
             return redirect(url_for("accounts.bind_phone"), code=303)

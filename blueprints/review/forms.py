@@ -1,10 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import ListWidget
 
-from blueprints.widgets import FastSelect
+from blueprints.fields import (
+    DateField, FastCheckboxInput, RadioField, SelectField, SelectMultipleField, StringField,
+)
 from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE
 from domain.review_queue import TABS
 
@@ -17,7 +19,7 @@ class ListFilterForm(FlaskForm):
 
     status = SelectField("状态", choices=[SelectChoice(k, v) for k, v in TABS],
                          default=TABS[0][0], validate_choice=False)
-    county = SelectField("县（市、区）", validate_choice=False, widget=FastSelect())
+    county = SelectField("县（市、区）", validate_choice=False)
     date_from = DateField("提交日期从", validators=[Optional()], render_kw={"type": "date"})
     date_to = DateField("至", validators=[Optional()], render_kw={"type": "date"})
     q = StringField("搜索", render_kw={"placeholder": "姓名、完整证件号码或手机号",
@@ -26,7 +28,7 @@ class ListFilterForm(FlaskForm):
 
 class _Checkboxes(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    option_widget = FastCheckboxInput()
 
 
 class DecisionForm(FlaskForm):
