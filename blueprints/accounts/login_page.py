@@ -6,8 +6,8 @@ except its CSRF token, so its HTML is rendered once with a placeholder and the t
 per request (saves about half the page's time: bench/pages_bench.py, "login page").
 
 The placeholder goes in through public Jinja API: the frame is rendered by an overlay of the
-app's environment whose `csrf_token` global returns the placeholder, so the templates and
-macros render exactly as usual and nothing of Flask-WTF is touched."""
+app's environment whose `csrf_token` (a global for macros, a context value for pages) returns
+the placeholder, so the templates render exactly as usual and nothing of Flask-WTF is touched."""
 from flask import current_app, make_response
 from flask_wtf.csrf import generate_csrf
 
@@ -26,10 +26,13 @@ def _frame() -> str:
     cache = current_app.extensions
     html = cache.get(_CACHE_KEY)
     if html is None:
-        environment = current_app.jinja_env.overlay()
-        environment.globals = {**current_app.jinja_env.globals, "csrf_token": lambda: _TOKEN_SLOT}
+        # Its own template cache (none): templates compiled for the app keep the real global.
+        environment = current_app.jinja_env.overlay(cache_size=0)
+        placeholder = {"csrf_token": lambda: _TOKEN_SLOT}
+        environment.globals = {**current_app.jinja_env.globals, **placeholder}  # macros
         context = {"form": LoginForm(formdata=None, meta={"csrf": False}), "sms": None}
         current_app.update_template_context(context)
+        context.update(placeholder)  # the pages (Flask-WTF also offers it as a context value)
         html = environment.get_template("accounts/login.html").render(context)
         cache[_CACHE_KEY] = html
     return html
