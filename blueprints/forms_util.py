@@ -32,13 +32,27 @@ def relevant_fields(form, heading: str | None = None):
             yield heading, field
 
 
-def answers_of(form) -> dict[str, list[str]]:
-    """The form's applicable answers as form data ({name: [values]}), ready to store and to
-    load back with Form(formdata=MultiDict(answers))."""
-    answers = {}
-    for _heading, field in relevant_fields(form):
-        if isinstance(field.data, list):
-            answers[field.name] = [str(v) for v in field.data]
+def _values(field, keep_empty: bool) -> list[str]:
+    if isinstance(field.data, list):
+        return [str(v) for v in field.data]
+    if field.data in (None, ""):
+        return [""] if keep_empty else []
+    return [str(field.data)]
+
+
+def field_values(form, keep_empty: bool = False) -> dict[str, list[str]]:
+    """Every field's value as form data ({name: [values]}), nested blocks and repeated records
+    included: what the form would post. With keep_empty an empty field posts "" (so an empty
+    repeated record still counts as one)."""
+    values = {}
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue
+        if field.type == "FormField":
+            values |= field_values(field.form, keep_empty)
+        elif field.type == "FieldList":
+            for entry in field.entries:
+                values |= field_values(entry.form, keep_empty)
         else:
-            answers[field.name] = [str(field.data)] if field.data not in (None, "") else []
-    return answers
+            values[field.name] = _values(field, keep_empty)
+    return values

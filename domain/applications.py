@@ -78,16 +78,16 @@ def _section(application: Application, key: str) -> Section:
     return section
 
 
-def save_section(application: Application, key: str, data: dict) -> None:
-    """Store valid answers (form-data shaped: {name: [values]}) and mark the section done."""
+def save_section(application: Application, key: str, given) -> None:
+    """Store valid answers (one of domain.answers' types) and mark the section done."""
     check_editable(application, key)
     section = _section(application, key)
-    section.data = data
+    section.data = given.to_stored()
     section.draft = None
     section.completed = True
     section.needs_changes = False
     if key == "work":
-        set_jurisdiction(application, county_from_work(data))
+        set_jurisdiction(application, county_from_work(given))
     application.updated_at = utcnow()
     db.session.commit()
 
@@ -112,13 +112,5 @@ def clip_draft(typed: dict) -> dict:
             continue
         clipped[name[:60]] = [str(v)[:MAX_DRAFT_VALUE] for v in values[:20]]
     return clipped
-
-
-def stored_answers(application: Application, key: str) -> dict | None:
-    """What the section's form should show: the draft if there is one, else the saved data."""
-    section = application.section(key)
-    if section is None:
-        return None
-    return section.draft if section.draft is not None else section.data
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from stdnum.cn import ric, uscc
 
 from domain.accounts import hasher
+from domain.answers import BasicAnswers, Employer, WorkAnswers
 from domain.choices import ACCOUNTING_POSTS, ETHNIC_GROUPS
 from extensions import db
 from models import (
@@ -96,19 +97,18 @@ def seed_applicants(count: int, seed: int = 2026, progress=None) -> int:
                 decided_at=submitted + timedelta(days=1) if status in (
                     ApplicationStatus.APPROVED, ApplicationStatus.REJECTED) else None,
                 created_at=now, updated_at=now))
-            sections.append(dict(
-                application_id=application_id, key="work", completed=True, needs_changes=False,
-                updated_at=now, draft=None, data={
-                    "employed": ["yes"], "unit_name": [f"{rng.choice(SURNAMES)}氏商贸有限公司"],
-                    "unit_credit_code": [make_credit_code(rng, county)], "unit_type": ["企业"],
-                    "unit_prefecture": [county[:4] + "00"], "unit_county": [county],
-                    "accounting_start_date": ["2015-07-01"],
-                    "posts": rng.sample(ACCOUNTING_POSTS, 2), "duty": [""]}))
-            sections.append(dict(
-                application_id=application_id, key="basic", completed=True, needs_changes=False,
-                updated_at=now, draft=None, data={
-                    "ethnicity": [rng.choice(ETHNIC_GROUPS[:8])], "political_status": ["群众"],
-                    "address": ["云南省昆明市五华区人民中路1号"], "email": []}))
+            work = WorkAnswers(employer=Employer(
+                name=f"{rng.choice(SURNAMES)}氏商贸有限公司",
+                credit_code=make_credit_code(rng, county), unit_type="企业",
+                prefecture=county[:4] + "00", county=county, join_date=None,
+                accounting_start_date=date(2015, 7, 1),
+                posts=tuple(rng.sample(ACCOUNTING_POSTS, 2))))
+            basic = BasicAnswers(ethnicity=rng.choice(ETHNIC_GROUPS[:8]), political_status="群众",
+                                 address="云南省昆明市五华区人民中路1号")
+            for key, given in (("work", work), ("basic", basic)):
+                sections.append(dict(
+                    application_id=application_id, key=key, completed=True, needs_changes=False,
+                    updated_at=now, draft=None, data=given.to_stored()))
         db.session.execute(sa.insert(Account), accounts)
         db.session.execute(sa.insert(Application), applications)
         db.session.execute(sa.insert(Section), sections)

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from domain.applications import check_editable
 from domain.id_numbers import RESIDENT_ID
 from domain.images import ImageRules, ProcessedImage, process_document, process_id_photo
-from domain.sections import COMPLETED, NEEDS_CHANGES, NOT_STARTED, SECTION_KEYS, first
+from domain import answers
+from domain.sections import COMPLETED, NEEDS_CHANGES, NOT_STARTED, SECTION_KEYS
 from extensions import db
 from models import Application, Material, utcnow
 
@@ -41,32 +42,25 @@ def required_materials(application: Application) -> list[MaterialSpec]:
                   MaterialSpec("id_back", f"{name}反面", "另一面（国徽面或签发信息面）")]
     else:
         specs.append(MaterialSpec("id_front", f"{account.id_type}个人资料页", "有照片和证件号码的一页"))
-    work = _data(application, "work")
-    if first(work, "employed") == "yes":
+    given = answers.of(application)
+    if given.work is not None and given.work.employed:
         specs.append(MaterialSpec("work_proof", "工作证明",
                                   "下载已填好您信息的工作证明，打印、单位盖章后拍照上传"))
-    elif first(work, "employed") == "no":
-        student = first(work, "person_category") == "在校学生"
-        specs.append(MaterialSpec("residence_proof", "学生证" if student else "居住证或户口簿",
+    elif given.work is not None:
+        specs.append(MaterialSpec("residence_proof",
+                                  "学生证" if given.work.is_student else "居住证或户口簿",
                                   "含有本人信息的页面"))
-    education = _data(application, "education")
-    if first(education, "full_time-has") == "yes":
-        specs.append(MaterialSpec("education_full_time", "全日制最高学历（学位）证书"))
-    if first(education, "part_time-has") == "yes":
-        specs.append(MaterialSpec("education_part_time", "非全日制最高学历（学位）证书"))
-    qualification = _data(application, "qualification")
-    if first(qualification, "has") == "yes":
-        for index in range(8):
-            level = first(qualification, f"records-{index}-level")
-            if level in LEVEL_KINDS:
-                specs.append(MaterialSpec(f"qualification_{LEVEL_KINDS[level]}",
-                                          f"会计专业技术资格证书（{level}）"))
+    if given.education is not None:
+        if given.education.full_time is not None:
+            specs.append(MaterialSpec("education_full_time", "全日制最高学历（学位）证书"))
+        if given.education.part_time is not None:
+            specs.append(MaterialSpec("education_part_time", "非全日制最高学历（学位）证书"))
+    if given.qualification is not None:
+        for record in given.qualification.records:
+            if record.level in LEVEL_KINDS:
+                specs.append(MaterialSpec(f"qualification_{LEVEL_KINDS[record.level]}",
+                                          f"会计专业技术资格证书（{record.level}）"))
     return specs
-
-
-def _data(application: Application, key: str) -> dict | None:
-    section = application.section(key)
-    return section.data if section is not None and section.completed else None
 
 
 def data_sections_done(application: Application) -> bool:

@@ -5,8 +5,8 @@ import tempfile
 
 from openpyxl import Workbook
 
+from domain import answers
 from domain.clock import local_time
-from domain.sections import first
 
 HEADER = ["姓名", "证件类型", "证件号码", "手机号码", "所属财政局", "状态", "提交时间", "工作单位"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -19,8 +19,8 @@ def safe_text(value) -> str:
 
 def _row(application) -> list[str]:
     account = application.account
-    work = application.section("work")
-    unit = first(work.data, "unit_name") if work is not None and work.data else ""
+    work = answers.of(application).work
+    unit = work.employer.name if work is not None and work.employed else ""
     return [safe_text(v) for v in (
         account.name, account.id_type, account.id_number, account.phone or "",
         application.jurisdiction.bureau_name if application.jurisdiction else "",

@@ -10,8 +10,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from domain import answers
 from domain.choices import ACCOUNTING_POSTS
-from domain.sections import first
 from models import Application
 
 FONT_FILE = Path(__file__).resolve().parent.parent / "data" / "fonts" / "wqy-zenhei-subset.ttf"
@@ -66,13 +66,13 @@ def _checkbox(pdf, x, y, ticked, size=10):
 
 
 def work_certificate_pdf(application: Application) -> bytes:
-    section = application.section("work")
-    work = section.data if section is not None and section.completed else None
-    if not work or first(work, "employed") != "yes":
+    work = answers.of(application).work
+    if work is None or not work.employed:
         raise CertificateUnavailable("请先完成工作信息（在岗人员）后再下载工作证明")
+    employer = work.employer
     _register_font()
     account = application.account
-    posts = set(work.get("posts", []))
+    posts = set(employer.posts)
     bureau = application.jurisdiction.bureau_name if application.jurisdiction else "________财政局"
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=FONT,
@@ -91,12 +91,12 @@ def work_certificate_pdf(application: Application) -> bytes:
         pdf.drawString(MARGIN + 24, y, post)
         y -= 19
     y -= 6
-    code = first(work, "unit_credit_code")
+    code = employer.credit_code
     y = _paragraph(pdf, f"本单位证照号码（统一社会信用代码）为{code}，所属会计管理部门为{bureau}，"
                         "特此证明。", y)
     pdf.setFont(FONT, 13)
     right = A4[0] - MARGIN
-    pdf.drawRightString(right, y - 40, f"{printable(first(work, 'unit_name'))}（单位盖章）")
+    pdf.drawRightString(right, y - 40, f"{printable(employer.name)}（单位盖章）")
     pdf.drawRightString(right, y - 70, "年      月      日")
     pdf.setFont(FONT, 10)
     pdf.drawString(MARGIN, 25 * mm, "注：此文档填写盖章后拍照上传。请按此文档格式填写，否则将审核不通过。")

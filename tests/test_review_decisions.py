@@ -236,11 +236,12 @@ def test_a_resubmission_is_decided_anew(app, pending, reviewer):
                                               "reopen": ["basic"]}).status_code == 303
     assert client.post(f"{url}/decide", data={"decision": "approve"}).status_code == 409
     # the accountant fixes 基本信息 and resubmits
-    from domain import applications, submission
+    from domain import answers, applications, submission
     from tests.factories import stored_answers
     with app.app_context():
         application = db.session.get(Application, pending.application_id)
-        applications.save_section(application, "basic", stored_answers()["basic"])
+        applications.save_section(application, "basic",
+                                  answers.from_stored("basic", stored_answers()["basic"]))
         assert submission.submit(application, "127.0.0.1")
         db.session.remove()
     page = text(client.get(url))

@@ -15,12 +15,14 @@ from wtforms.widgets import ListWidget
 from blueprints.fields import (
     FastCheckboxInput, RadioField, SelectField, SelectMultipleField, StringField,
 )
-from domain import choices, clock, credit_codes
+from domain import answers, choices, clock, credit_codes, labels
+from domain.answers import MAX_QUALIFICATIONS
 from domain.regions import counties_of, division, prefectures
 from models import RegionLevel
 
-YES_NO = [SelectChoice("yes", "是"), SelectChoice("no", "否")]
-HAS_NONE = [SelectChoice("no", "无"), SelectChoice("yes", "有")]
+YES_NO = [SelectChoice(value, word) for value, word in labels.YES_NO.items()]
+HAS_NONE = [SelectChoice(value, word) for value, word in labels.HAS_NONE.items()]
+ANSWER, EDUCATION, QUALIFICATION = labels.SECTION_ANSWERS, labels.EDUCATION, labels.QUALIFICATION
 
 
 def _strip(value):
@@ -82,6 +84,14 @@ class ConditionalForm:
         return ok
 
 
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _date(field) -> date | None:
+    return date.fromisoformat(field.data) if field.data else None
+
+
 def need(field, message):
     if not field.data:
         raise ValidationError(message)
@@ -139,13 +149,28 @@ class RegionPair:
 
 # 1. 基本信息 ------------------------------------------------------------------------------
 class BasicForm(ConditionalForm, FlaskForm):
-    gender = RadioField("性别", choices=[SelectChoice(g, g) for g in choices.GENDERS],
+    gender = RadioField(ANSWER["gender"], choices=[SelectChoice(g, g) for g in choices.GENDERS],
                         validate_choice=False)
-    birth_date = DateInputField("出生日期")
-    ethnicity = select("民族", choices.ETHNICITY_CHOICES)
-    political_status = select("政治面貌", choices.POLITICAL_STATUSES, blank="请选择（选填）")
-    address = text("通讯地址", 200, render_kw={"autocomplete": "street-address"})
-    email = text("电子邮箱", 100, render_kw={"autocomplete": "email", "inputmode": "email"})
+    birth_date = DateInputField(ANSWER["birth_date"])
+    ethnicity = select(ANSWER["ethnicity"], choices.ETHNICITY_CHOICES)
+    political_status = select(ANSWER["political_status"], choices.POLITICAL_STATUSES,
+                              blank="请选择（选填）")
+    address = text(ANSWER["address"], 200, render_kw={"autocomplete": "street-address"})
+    email = text(ANSWER["email"], 100, render_kw={"autocomplete": "email", "inputmode": "email"})
+
+    @staticmethod
+    def data_from(given: answers.BasicAnswers) -> dict:
+        return {"gender": given.gender or "", "birth_date": _iso(given.birth_date),
+                "ethnicity": given.ethnicity, "political_status": given.political_status,
+                "address": given.address, "email": given.email}
+
+    def to_answers(self) -> answers.BasicAnswers:
+        typed = not self.derived_identity
+        return answers.BasicAnswers(
+            ethnicity=self.ethnicity.data, political_status=self.political_status.data or "",
+            address=self.address.data or "", email=self.email.data or "",
+            gender=self.gender.data if typed else None,
+            birth_date=_date(self.birth_date) if typed else None)
 
     def __init__(self, *args, derived_identity=True, today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -184,23 +209,23 @@ class BasicForm(ConditionalForm, FlaskForm):
 
 # 2. 工作信息 ------------------------------------------------------------------------------
 class WorkForm(ConditionalForm, FlaskForm):
-    employed = RadioField("是否在岗", choices=YES_NO, validate_choice=False)
-    unit_name = text("工作单位名称", 100, render_kw={"autocomplete": "organization"})
-    unit_credit_code = text("统一社会信用代码", 30, render_kw={
+    employed = RadioField(ANSWER["employed"], choices=YES_NO, validate_choice=False)
+    unit_name = text(ANSWER["unit_name"], 100, render_kw={"autocomplete": "organization"})
+    unit_credit_code = text(ANSWER["unit_credit_code"], 30, render_kw={
         "autocapitalize": "characters", "spellcheck": "false"})
-    unit_type = select("单位性质", choices.UNIT_TYPES)
-    unit_prefecture = SelectField("单位所在州（市）", validate_choice=False)
-    unit_county = SelectField("单位所在县（市、区）", validate_choice=False)
-    join_date = DateInputField("参加工作日期")
-    accounting_start_date = DateInputField("从事会计工作日期")
-    posts = MultiCheckboxField("会计岗位",
+    unit_type = select(ANSWER["unit_type"], choices.UNIT_TYPES)
+    unit_prefecture = SelectField(ANSWER["unit_prefecture"], validate_choice=False)
+    unit_county = SelectField(ANSWER["unit_county"], validate_choice=False)
+    join_date = DateInputField(ANSWER["join_date"])
+    accounting_start_date = DateInputField(ANSWER["accounting_start_date"])
+    posts = MultiCheckboxField(ANSWER["posts"],
                                choices=[SelectChoice(p, p) for p in choices.ACCOUNTING_POSTS],
                                validate_choice=False)
-    duty = select("职务", choices.DUTIES, blank="无（选填）")
-    person_category = select("人员类别", choices.PERSON_CATEGORIES)
-    collection_prefecture = SelectField("采集所在州（市）", validate_choice=False)
-    collection_county = SelectField("采集所在县（市、区）", validate_choice=False)
-    school_name = text("学校名称", 100)
+    duty = select(ANSWER["duty"], choices.DUTIES, blank="无（选填）")
+    person_category = select(ANSWER["person_category"], choices.PERSON_CATEGORIES)
+    collection_prefecture = SelectField(ANSWER["collection_prefecture"], validate_choice=False)
+    collection_county = SelectField(ANSWER["collection_county"], validate_choice=False)
+    school_name = text(ANSWER["school_name"], 100)
 
     EMPLOYED_FIELDS = ["unit_name", "unit_credit_code", "unit_type", "unit_prefecture",
                        "unit_county", "join_date", "accounting_start_date", "posts", "duty"]
@@ -217,9 +242,32 @@ class WorkForm(ConditionalForm, FlaskForm):
         self.collection_county.choices = RegionPair.county_choices(
             self.collection_prefecture.data)
 
-    @property
-    def is_employed(self):
-        return self.employed.data == "yes"
+    @staticmethod
+    def data_from(given: answers.WorkAnswers) -> dict:
+        if given.employer is not None:
+            e = given.employer
+            return {"employed": answers.YES, "unit_name": e.name, "unit_credit_code": e.credit_code,
+                    "unit_type": e.unit_type, "unit_prefecture": e.prefecture,
+                    "unit_county": e.county, "join_date": _iso(e.join_date),
+                    "accounting_start_date": _iso(e.accounting_start_date),
+                    "posts": list(e.posts), "duty": e.duty}
+        n = given.not_employed
+        return {"employed": answers.NO, "person_category": n.category,
+                "collection_prefecture": n.prefecture, "collection_county": n.county,
+                "school_name": n.school_name}
+
+    def to_answers(self) -> answers.WorkAnswers:
+        if self.employed.data == answers.YES:
+            return answers.WorkAnswers(employer=answers.Employer(
+                name=self.unit_name.data, credit_code=self.unit_credit_code.data,
+                unit_type=self.unit_type.data, prefecture=self.unit_prefecture.data,
+                county=self.unit_county.data, join_date=_date(self.join_date),
+                accounting_start_date=_date(self.accounting_start_date),
+                posts=tuple(self.posts.data), duty=self.duty.data or ""))
+        return answers.WorkAnswers(not_employed=answers.NotEmployed(
+            category=self.person_category.data, prefecture=self.collection_prefecture.data,
+            county=self.collection_county.data,
+            school_name=self.school_name.data if self.is_student else ""))
 
     @property
     def is_student(self):
@@ -297,13 +345,30 @@ def _years_after(born: date, years: int) -> date:
 
 # 3. 学历信息 ------------------------------------------------------------------------------
 class EducationBlock(ConditionalForm, Form):
-    has = RadioField("是否有此类学历", choices=HAS_NONE, default="no", validate_choice=False)
-    level = select("学历", choices.EDUCATION_LEVELS)
-    degree = select("学位", choices.DEGREES, blank="请选择（选填）")
-    school = text("毕业院校", 100)
-    major = text("所学专业", 100)
-    graduated_on = DateInputField("毕业日期")
-    certificate_number = text("学历证书编号", 40, render_kw={"spellcheck": "false"})
+    has = RadioField(EDUCATION["has"], choices=HAS_NONE, default="no", validate_choice=False)
+    level = select(EDUCATION["level"], choices.EDUCATION_LEVELS)
+    degree = select(EDUCATION["degree"], choices.DEGREES, blank="请选择（选填）")
+    school = text(EDUCATION["school"], 100)
+    major = text(EDUCATION["major"], 100)
+    graduated_on = DateInputField(EDUCATION["graduated_on"])
+    certificate_number = text(EDUCATION["certificate_number"], 40, render_kw={"spellcheck": "false"})
+
+    @staticmethod
+    def data_from(degree: answers.Degree | None) -> dict:
+        if degree is None:
+            return {"has": answers.NO}
+        return {"has": answers.YES, "level": degree.level, "degree": degree.degree,
+                "school": degree.school, "major": degree.major,
+                "graduated_on": _iso(degree.graduated_on),
+                "certificate_number": degree.certificate_number}
+
+    def to_degree(self) -> answers.Degree | None:
+        if self.has.data != answers.YES:
+            return None
+        return answers.Degree(level=self.level.data, degree=self.degree.data or "",
+                              school=self.school.data, major=self.major.data,
+                              graduated_on=_date(self.graduated_on),
+                              certificate_number=self.certificate_number.data or "")
 
     def relevant_names(self):
         if self.has.data != "yes":
@@ -335,15 +400,23 @@ class EducationBlock(ConditionalForm, Form):
 
 
 class EducationForm(FlaskForm):
-    full_time = FormField(EducationBlock, label="全日制最高学历")
-    part_time = FormField(EducationBlock, label="非全日制最高学历")
+    full_time = FormField(EducationBlock, label=labels.EDUCATION_BLOCKS["full_time"])
+    part_time = FormField(EducationBlock, label=labels.EDUCATION_BLOCKS["part_time"])
+
+    @staticmethod
+    def data_from(given: answers.EducationAnswers) -> dict:
+        return {name: EducationBlock.data_from(degree) for name, degree in given.blocks()}
+
+    def to_answers(self) -> answers.EducationAnswers:
+        return answers.EducationAnswers(full_time=self.full_time.form.to_degree(),
+                                        part_time=self.part_time.form.to_degree())
 
 
 # 4. 专业技术资格信息 ------------------------------------------------------------------------
 class QualificationRecord(Form):
-    level = select("资格级别", choices.QUALIFICATION_LEVELS)
-    certificate_number = text("证书编号", 40, render_kw={"spellcheck": "false"})
-    obtained_on = DateInputField("取得日期")
+    level = select(QUALIFICATION["level"], choices.QUALIFICATION_LEVELS)
+    certificate_number = text(QUALIFICATION["certificate_number"], 40, render_kw={"spellcheck": "false"})
+    obtained_on = DateInputField(QUALIFICATION["obtained_on"])
 
     def validate_level(self, field):
         need_choice(field, choices.QUALIFICATION_LEVELS, "请选择资格级别")
@@ -356,13 +429,24 @@ class QualificationRecord(Form):
         check_date(field, clock.today(), "请填写取得日期")
 
 
-MAX_QUALIFICATIONS = 4
-
-
 class QualificationForm(ConditionalForm, FlaskForm):
-    has = RadioField("是否取得会计专业技术资格", choices=YES_NO, validate_choice=False)
-    records = FieldList(FormField(QualificationRecord), label="资格证书", min_entries=1,
-                        max_entries=MAX_QUALIFICATIONS)
+    has = RadioField(labels.QUALIFICATION["has"], choices=YES_NO, validate_choice=False)
+    records = FieldList(FormField(QualificationRecord), label=labels.QUALIFICATION["records"],
+                        min_entries=1, max_entries=MAX_QUALIFICATIONS)
+
+    @staticmethod
+    def data_from(given: answers.QualificationAnswers) -> dict:
+        return {"has": answers.YES if given.has else answers.NO,
+                "records": [{"level": r.level, "certificate_number": r.certificate_number,
+                             "obtained_on": _iso(r.obtained_on)} for r in given.records]}
+
+    def to_answers(self) -> answers.QualificationAnswers:
+        if self.has.data != answers.YES:
+            return answers.QualificationAnswers()
+        return answers.QualificationAnswers(tuple(
+            answers.Qualification(entry.form.level.data, entry.form.certificate_number.data,
+                                  _date(entry.form.obtained_on))
+            for entry in self.records.entries))
 
     def relevant_names(self):
         return ["csrf_token", "has"] + (["records"] if self.has.data == "yes" else [])

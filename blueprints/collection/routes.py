@@ -3,7 +3,6 @@ from flask_login import current_user, login_required
 
 from blueprints.collection import bp
 from blueprints.collection.sources import build_form, keep_hidden_answers, with_records_changed
-from blueprints.forms_util import answers_of
 from blueprints.web import redirect_to, render_page
 from domain import applications, materials
 from domain.sections import DATA_SECTIONS, SECTION_KEYS, TITLES, status_of
@@ -62,9 +61,10 @@ def section(key):
         return _section_page(application, key, build_form(application, key, formdata))
     form = build_form(application, key, request.form)
     if not form.validate():
-        applications.save_draft(application, key, request.form.to_dict(flat=False))
+        typed = keep_hidden_answers(application, key, request.form)
+        applications.save_draft(application, key, typed.to_dict(flat=False))
         return _section_page(application, key, form, 422)
-    applications.save_section(application, key, answers_of(form))
+    applications.save_section(application, key, form.to_answers())
     if request.form.get("return") == "summary":
         return redirect_to("collection.summary")
     return redirect_to("collection.index")

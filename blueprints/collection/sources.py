@@ -1,103 +1,107 @@
-"""Where a section form's values come from: the request, the stored draft or answers, or, for
-an existing accountant's first visit to the qualification section, the archive."""
-import re
-from datetime import date
-
+"""Where a section form's values come from: the request, the person's draft (what they typed,
+as they typed it), their saved answers (domain/answers.py types, mapped by each form's
+`data_from`), or, for an existing accountant's first visit to the qualification section, the
+archive."""
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from blueprints.collection.forms import MAX_QUALIFICATIONS, SECTION_FORMS
-from blueprints.forms_util import relevant_fields
-from domain.applications import stored_answers
-from domain.sections import first
+from blueprints.collection.forms import QualificationForm, SECTION_FORMS
+from blueprints.forms_util import field_values, relevant_fields
+from domain import answers
+from domain.answers import MAX_QUALIFICATIONS
 from extensions import db
 from models import ArchiveRecord
 
-_RECORD_KEY = re.compile(r"^records-(\d+)-(.+)$")
-
 
 def build_form(application, key, formdata=None):
-    """The section's form, filled from `formdata` or else from what is stored."""
-    account = application.account
+    """The section's form, filled from `formdata`, else the draft, else the saved answers."""
+    form_class = SECTION_FORMS[key]
+    kwargs = _form_settings(application, key)
     if formdata is None:
-        stored = stored_answers(application, key)
-        if stored is None and key == "qualification":
-            stored = archive_answers(account.id_number)
-        formdata = stored_formdata(stored) if stored is not None else None
-    kwargs = {}
+        section = application.section(key)
+        if section is not None and section.draft is not None:
+            formdata = as_formdata(section.draft)
+        else:
+            given = saved_answers(application, key)
+            if given is not None:
+                return form_class(formdata=None, data=form_class.data_from(given), **kwargs)
+    return form_class(formdata=formdata, **kwargs)
+
+
+def _form_settings(application, key) -> dict:
     if key == "basic":
-        kwargs["derived_identity"] = account.birth_date is not None
+        return {"derived_identity": application.account.birth_date is not None}
     if key == "work":
-        kwargs["birth_date"] = birth_date_of(application)
-    return SECTION_FORMS[key](formdata=formdata, **kwargs)
+        return {"birth_date": birth_date_of(application)}
+    return {}
+
+
+def saved_answers(application, key):
+    """The saved answers of the section, or the archive's record for a first visit."""
+    section = application.section(key)
+    given = answers.from_stored(key, section.data) if section is not None else None
+    if given is None and key == "qualification":
+        given = archive_answers(application.account.id_number)
+    return given
+
+
+def as_formdata(values: dict) -> MultiDict:
+    """{name: [values]} (a draft, or field_values) as the form data a form reads."""
+    return MultiDict([(name, value) for name, values in values.items() for value in values])
 
 
 def keep_hidden_answers(application, key, formdata: MultiDict) -> MultiDict:
-    """A refresh posts only the fields on screen. Answers typed earlier into fields that were
-    hidden (the employer's, while 非在岗 was chosen) come back from the draft, so switching
-    在岗 / 非在岗 or 有 / 无 back and forth loses nothing."""
-    stored = stored_answers(application, key)
-    if not stored:
-        return formdata
-    previous = build_form(application, key, stored_formdata(stored))
+    """A post carries only the fields on screen. Answers given earlier in fields that were
+    hidden (the employer's, while 非在岗 was chosen) come back from the draft or the saved
+    answers, so switching 在岗 / 非在岗 or 有 / 无 back and forth, and refused saves between the
+    switches, lose nothing."""
+    previous = build_form(application, key)
     shown = {field.name for _heading, field in relevant_fields(previous)}
     merged = MultiDict(formdata)
-    for name, values in stored.items():
-        if name not in shown and name not in merged:
-            merged.setlist(name, values)
+    section = application.section(key)
+    earlier = [field_values(previous)]
+    given = saved_answers(application, key)
+    if section is not None and section.draft is not None and given is not None:
+        earlier.append(field_values(SECTION_FORMS[key](
+            formdata=None, data=SECTION_FORMS[key].data_from(given),
+            **_form_settings(application, key))))
+    for values in earlier:
+        for name, value in values.items():
+            if name not in shown and name not in merged and value:
+                merged.setlist(name, value)
     return merged
-
-
-def stored_formdata(stored: dict) -> MultiDict:
-    """Stored answers ({name: [values]}) as the form data a section form reads."""
-    return MultiDict([(name, value) for name, values in stored.items() for value in values])
 
 
 def birth_date_of(application):
     """From the ID number, or as typed in 基本信息 for documents that do not carry it."""
     if application.account.birth_date:
         return application.account.birth_date
-    basic = application.section("basic")  # the saved answers: a draft may hold any typo
-    typed = first(basic.data if basic else None, "birth_date")
-    try:
-        return date.fromisoformat(typed) if typed else None
-    except ValueError:
-        return None
+    basic = answers.of(application).basic  # the saved answers: a draft may hold any typo
+    return basic.birth_date if basic is not None else None
 
 
-def archive_answers(id_number: str) -> dict | None:
+def archive_answers(id_number: str) -> answers.QualificationAnswers | None:
     records = list(db.session.scalars(
         sa.select(ArchiveRecord).where(ArchiveRecord.id_number == id_number)
         .order_by(ArchiveRecord.obtained_on)))
     if not records:
         return None
-    answers = {"has": ["yes"]}
-    for index, record in enumerate(records[:MAX_QUALIFICATIONS]):
-        answers[f"records-{index}-level"] = [record.level]
-        answers[f"records-{index}-certificate_number"] = [record.certificate_number]
-        answers[f"records-{index}-obtained_on"] = [
-            record.obtained_on.isoformat() if record.obtained_on else ""]
-    return answers
+    return answers.QualificationAnswers(tuple(
+        answers.Qualification(record.level, record.certificate_number, record.obtained_on)
+        for record in records[:MAX_QUALIFICATIONS]))
 
 
 def with_records_changed(formdata: MultiDict, action: str) -> MultiDict:
-    """Add an empty qualification record, or remove record N, renumbering the rest."""
-    records: dict[int, dict[str, list[str]]] = {}
-    rest = MultiDict()
-    for name, values in formdata.lists():
-        match = _RECORD_KEY.match(name)
-        if match:
-            records.setdefault(int(match.group(1)), {})[match.group(2)] = values
-        elif name != "action":
-            rest.setlist(name, values)
-    ordered = [records[i] for i in sorted(records)]
-    if action == "add_record" and len(ordered) < MAX_QUALIFICATIONS:
-        ordered.append({"level": [""], "certificate_number": [""], "obtained_on": [""]})
+    """Add an empty qualification record, or remove record N (the rest keep their order)."""
+    form = QualificationForm(formdata=formdata, meta={"csrf": False})
+    records = [entry.form.data for entry in form.records.entries]
+    if action == "add_record" and len(records) < MAX_QUALIFICATIONS:
+        records.append({"level": "", "certificate_number": "", "obtained_on": ""})
     elif action.startswith("remove_record_"):
-        index = int(action.rsplit("_", 1)[1]) if action.rsplit("_", 1)[1].isdigit() else -1
-        if 0 <= index < len(ordered) and len(ordered) > 1:
-            ordered.pop(index)
-    for index, record in enumerate(ordered):
-        for field, values in record.items():
-            rest.setlist(f"records-{index}-{field}", values)
-    return rest
+        number = action.removeprefix("remove_record_")
+        index = int(number) if number.isdigit() else -1
+        if 0 <= index < len(records) and len(records) > 1:
+            records.pop(index)
+    changed = QualificationForm(formdata=None, meta={"csrf": False},
+                                data={"has": form.has.data, "records": records})
+    return as_formdata(field_values(changed, keep_empty=True))

@@ -3,7 +3,7 @@ from flask import flash
 from flask_login import current_user
 
 from blueprints.collection import bp
-from blueprints.collection.summary import summarise
+from domain.summary import summarise
 from blueprints.web import client_ip, redirect_to, render_page
 from domain import applications, submission
 

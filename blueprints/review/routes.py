@@ -3,7 +3,7 @@ Every route is for reviewers only, and only inside their jurisdiction; anything 
 from flask import Response, abort, flash, request
 from flask_login import current_user
 
-from blueprints.collection.summary import summarise
+from domain.summary import summarise
 from blueprints.forms_util import add_error
 from blueprints.review import bp
 from blueprints.review.export import download_headers, export_response
@@ -55,8 +55,7 @@ def _detail(application, form=None, status=200, revealed=False, conflict=False):
     return render_page("review/detail.html", block="decision", status=status,
                        application=application, summaries=summarise(application),
                        form=form or DecisionForm(), decisions=review.decisions_of(application),
-                       revealed=revealed,
-                       conflict=conflict, masked_id=mask(application.account.id_number))
+                       revealed=revealed, conflict=conflict)
 
 
 @bp.route("/<int:application_id>")
@@ -76,7 +75,7 @@ def reveal_id_number(application_id):
     if not is_htmx():  # without JavaScript: the whole application again, with the number shown
         return _detail(application, revealed=True)
     return render_page("review/detail.html", block="identity", application=application,
-                       revealed=True, masked_id=mask(application.account.id_number),
+                       revealed=True,
                        summaries=[], form=DecisionForm(), decisions=[])
 
 
