@@ -13,7 +13,6 @@ from extensions import db
 from models import Application, Material, utcnow
 
 ID_PHOTO = "id_photo"
-PENDING = ".pending"
 LEVEL_KINDS = {"初级": "junior", "中级": "intermediate", "高级": "senior", "正高级": "principal"}
 TWO_SIDED = (RESIDENT_ID, "港澳居民居住证", "台湾居民居住证", "外国人永久居留身份证")
 UPLOADED = "已上传"
@@ -69,13 +68,21 @@ def data_sections_done(application: Application) -> bool:
 
 
 def materials_of(application: Application) -> dict[str, Material]:
-    rows = db.session.scalars(sa.select(Material).where(Material.application_id == application.id))
+    """The kept materials by kind (a photo waiting for confirmation is not one of them)."""
+    rows = db.session.scalars(sa.select(Material).where(
+        Material.application_id == application.id, Material.pending.is_(False)))
     return {m.kind: m for m in rows}
 
 
+def pending_photo(application: Application) -> Material | None:
+    return db.session.scalar(sa.select(Material).where(
+        Material.application_id == application.id, Material.kind == ID_PHOTO,
+        Material.pending.is_(True)))
+
+
 def present_kinds(application: Application) -> set[str]:
-    return set(db.session.scalars(sa.select(Material.kind)
-                                  .where(Material.application_id == application.id)))
+    return set(db.session.scalars(sa.select(Material.kind).where(
+        Material.application_id == application.id, Material.pending.is_(False))))
 
 
 def all_present(application: Application) -> bool:
@@ -91,15 +98,18 @@ def process_upload(spec: MaterialSpec, data: bytes, rules: ImageRules) -> Proces
     return process_id_photo(data, rules) if spec.is_id_photo else process_document(data, rules)
 
 
-def store(application: Application, kind: str, image: ProcessedImage) -> Material:
+def store(application: Application, kind: str, image: ProcessedImage,
+          pending: bool = False) -> Material:
     """Insert or replace the material in one transaction: the old image is gone only if the new
-    one is in."""
+    one is in. A pending one (the 1-inch photo before its confirmation) replaces only the
+    pending one."""
     check_editable(application, "materials")
     material = db.session.scalar(sa.select(Material).where(
-        Material.application_id == application.id, Material.kind == kind))
+        Material.application_id == application.id, Material.kind == kind,
+        Material.pending.is_(pending)))
     if material is None:
         material = Material(application_id=application.id, owner_id=application.account_id,
-                            kind=kind)
+                            kind=kind, pending=pending)
         db.session.add(material)
     material.sha256 = image.sha256
     material.size_bytes = image.size
@@ -116,14 +126,14 @@ def store(application: Application, kind: str, image: ProcessedImage) -> Materia
 def confirm_pending_photo(application: Application) -> bool:
     """The person accepted the processed ID photo: it replaces the kept one atomically."""
     check_editable(application, "materials")
-    pending = db.session.scalar(sa.select(Material).where(
-        Material.application_id == application.id, Material.kind == ID_PHOTO + PENDING))
+    pending = pending_photo(application)
     if pending is None:
         return False
     db.session.execute(sa.delete(Material).where(Material.application_id == application.id,
-                                                 Material.kind == ID_PHOTO))
+                                                 Material.kind == ID_PHOTO,
+                                                 Material.pending.is_(False)))
     db.session.flush()
-    pending.kind = ID_PHOTO
+    pending.pending = False
     db.session.commit()
     return True
 

@@ -11,16 +11,19 @@ class Material(db.Model):
     """A proof photo (证明材料) of an application, stored processed, in the database: small by
     rule (≤ 200 KB), so the record and its image share one transaction and one backup.
 
-    `kind` names what it proves (id_photo, id_front, work_proof, qualification_junior, …); an ID
-    photo waiting for the person's confirmation is kept under `<kind>.pending`."""
+    `kind` names what it proves (id_photo, id_front, work_proof, qualification_junior, …). A
+    processed 1-inch photo waiting for the person's confirmation is `pending`: it stands beside
+    the kept one until confirmed, and counts for nothing until then."""
 
     __tablename__ = "materials"
-    __table_args__ = (sa.UniqueConstraint("application_id", "kind", name="uq_material_kind"),)
+    __table_args__ = (sa.UniqueConstraint("application_id", "kind", "pending",
+                                          name="uq_material_kind_pending"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
     kind: Mapped[str] = mapped_column(sa.String(40))
+    pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size_bytes: Mapped[int]
     width: Mapped[int]

@@ -114,7 +114,8 @@ def rows(app) -> list[Material]:
 
 
 def kinds(app) -> dict[str, Material]:
-    return {m.kind: m for m in rows(app)}
+    """Materials by kind; a 1-inch photo waiting for confirmation shows as "id_photo.pending"."""
+    return {f"{m.kind}.pending" if m.pending else m.kind: m for m in rows(app)}
 
 
 def application_of(app, id_number=ID_NUMBER) -> Application:

@@ -45,7 +45,7 @@ def upload_material(kind):
     except ImageRejected as rejected:
         return _materials_page(application, 422, problem=rejected.message, problem_kind=kind)
     if spec.is_id_photo:
-        materials.store(application, kind + materials.PENDING, image)
+        materials.store(application, kind, image, pending=True)
         return redirect_to("collection.photo_preview")
     materials.store(application, kind, image)
     flash(f"{spec.title}已上传。" + ("；".join(image.fixes) if image.fixes else ""), "success")
@@ -55,7 +55,7 @@ def upload_material(kind):
 @bp.route("/materials/id_photo/preview", methods=["GET", "POST"])
 def photo_preview():
     application = _application()
-    pending = materials.materials_of(application).get(materials.ID_PHOTO + materials.PENDING)
+    pending = materials.pending_photo(application)
     if request.method == "POST":
         if applications.lock_reason(application, "materials"):
             return _materials_page(application, 409)
