@@ -397,13 +397,14 @@ def make_applicants(count: int) -> list[Applicant]:
 
 
 def send_code(client: Client, applicant: Applicant) -> int:
-    """GET /register for a session and token, then POST action=send_code. Returns the status."""
+    """GET /register for a session and token, then POST /register/send-code. Returns the
+    status."""
     status, headers, html, _s = client.request("GET", "/register", headers=applicant.headers())
     applicant.keep_cookies(headers)
     applicant.csrf_token = parse_page(html).csrf_token or ""
     body = urlencode({"csrf_token": applicant.csrf_token, "phone": applicant.phone,
-                      "captcha": CAPTCHA, "action": "send_code"})
-    status, headers, _html, _s = client.request("POST", "/register", body,
+                      "captcha": CAPTCHA})
+    status, headers, _html, _s = client.request("POST", "/register/send-code", body,
                                                 applicant.headers(form=True))
     applicant.keep_cookies(headers)
     return status

@@ -45,9 +45,10 @@ def registration_data(id_number, phone, name="张三", **overrides) -> dict:
 
 
 def send_code(client, url, phone, **fields):
-    data = {"phone": phone, "captcha": CAPTCHA, "action": "send_code"}
+    """Press 获取验证码 on the form at `url` (it posts the form to url + "/send-code")."""
+    data = {"phone": phone, "captcha": CAPTCHA}
     data.update(fields)
-    return client.post(url, data=data)
+    return client.post(f"{url}/send-code", data=data)
 
 
 def register(client, outbox, id_number, phone, name="张三", password=PASSWORD):

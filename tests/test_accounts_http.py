@@ -225,8 +225,8 @@ def test_send_code_fragment_says_where_the_code_went(client, outbox):
     assert response.status_code == 200
     assert "验证码已发送至138****1111" in body(response)
     assert "<html" in body(response)
-    response = client.post("/register", data={"phone": "13800002222", "captcha": CAPTCHA,
-                                              "action": "send_code"}, headers=htmx())
+    response = client.post("/register/send-code", data={"phone": "13800002222",
+                                                        "captcha": CAPTCHA}, headers=htmx())
     assert response.status_code == 200
     assert "验证码已发送至138****2222" in fragment_of(response, "register-form")
     assert [m["to"] for m in outbox_messages(outbox)] == ["13800001111", "13800002222"]
@@ -503,11 +503,11 @@ def test_missing_or_wrong_csrf_token_is_400(app, client, outbox):
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("url", ["/register", "/forgot-password", "/logout"])
+@pytest.mark.parametrize("url", ["/register", "/forgot-password", "/logout",
+                                 "/register/send-code", "/forgot-password/send-code"])
 def test_csrf_required_on_every_post(app, client, url):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post(url, data={"phone": "13800001111", "captcha": CAPTCHA,
-                                      "action": "send_code"})
+    response = client.post(url, data={"phone": "13800001111", "captcha": CAPTCHA})
     assert response.status_code == 400
 
 

@@ -69,8 +69,8 @@ def test_without_redis_a_login_is_refused_not_tried_uncounted(redis_away):
 
 def test_without_redis_no_code_is_sent(redis_away, tmp_path):
     client = redis_away.test_client()
-    response = client.post("/register", data={"phone": "13800001111", "captcha": CAPTCHA,
-                                               "action": "send_code"})
+    response = client.post("/register/send-code", data={"phone": "13800001111",
+                                                        "captcha": CAPTCHA})
     assert response.status_code == 503
     assert not (tmp_path / "outbox.jsonl").exists()
 

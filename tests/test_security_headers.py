@@ -180,8 +180,8 @@ def test_form_pages_with_errors_and_messages(app, client, outbox):
         "register 422 HTMX": client.post("/register", data=registration_data(
             "1", "2", name='" onmouseover="alert(1)'), headers=htmx()),
         "send code": send_code(client, "/register", "13800001111"),
-        "send code HTMX": client.post("/register", data={
-            "phone": "13900002222", "captcha": CAPTCHA, "action": "send_code"}, headers=htmx()),
+        "send code HTMX": client.post("/register/send-code", data={
+            "phone": "13900002222", "captcha": CAPTCHA}, headers=htmx()),
         "forgot 422": client.post("/forgot-password", data={"id_number": "", "action": "reset"}),
         "forgot sent": send_code(client, "/forgot-password", "13600004444",
                                  id_number=make_id()),
@@ -204,7 +204,7 @@ def test_logged_in_form_posts(app):
     for url, data in [
         ("/account/password", {"old_password": "", "password": "a"}),
         ("/account/phone", {"current_password": "", "phone": "1"}),
-        ("/account/phone", {"phone": "13900002222", "captcha": CAPTCHA, "action": "send_code"}),
+        ("/account/phone/send-code", {"phone": "13900002222", "captcha": CAPTCHA}),
     ]:
         check(client.post(url, data=data), f"POST {url}")
         check(client.post(url, data=data, headers=htmx()), f"POST {url} (HTMX)")

@@ -65,8 +65,8 @@ def sms_limits(app, monkeypatch):
 
 
 def post_send(client, phone=PHONE, ip=IP, url="/register", captcha=CAPTCHA, **fields):
-    data = {"phone": phone, "captcha": captcha, "action": "send_code", **fields}
-    return client.post(url, data=data, environ_base={"REMOTE_ADDR": ip})
+    data = {"phone": phone, "captcha": captcha, **fields}
+    return client.post(f"{url}/send-code", data=data, environ_base={"REMOTE_ADDR": ip})
 
 
 def wait_seconds(text: str) -> int:

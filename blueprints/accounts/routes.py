@@ -13,16 +13,12 @@ from blueprints.accounts import login_page
 from blueprints.accounts.sms_step import captcha_solved, current_result, send
 from blueprints.forms_util import add_error
 from blueprints.web import (
-    client_ip, is_htmx, limit_posts_per_address, redirect_to, redirect_url, render_page,
-    safe_next,
+    client_ip, invalid, is_htmx, limit_posts_per_address, redirect_to, redirect_url,
+    render_page, safe_next,
 )
 from domain import accounts, captcha, login_sessions
 from extensions import db
 from sms import CodeProblem, Purpose
-
-
-def _sending(form) -> bool:
-    return request.method == "POST" and request.form.get("action") == "send_code"
 
 
 def _form_page(template, form, status=200, sms=None, **context):
@@ -35,6 +31,9 @@ def _apply_problem(form, problem):
     add_error(form[name] if name in form else form.sms_code, str(problem))
 
 
+LOGIN = "accounts/login.html"
+
+
 @bp.get("/")
 @bp.get("/login")
 def login():
@@ -43,7 +42,7 @@ def login():
     # Messages (flashed before a redirect here) are read once per request: the page renders
     # them with the same call.
     if request.args or is_htmx() or get_flashed_messages() or not login_page.cacheable():
-        return _form_page("accounts/login.html", LoginForm(next=request.args.get("next")))
+        return _form_page(LOGIN, LoginForm(next=request.args.get("next")))
     return login_page.plain_response()
 
 
@@ -55,16 +54,16 @@ def submit_login():
         return redirect_to("main.home")
     form = LoginForm(next=request.args.get("next"))
     if not form.validate_on_submit():
-        return _form_page("accounts/login.html", form, 422)
+        return invalid(LOGIN, block="form", form=form, sms=None)
     if not captcha_solved(form.captcha.data):
         add_error(form.captcha, "图形验证码不正确，请看清新的图片后重新输入")
         form.captcha.data = ""
-        return _form_page("accounts/login.html", form, 422)
+        return invalid(LOGIN, block="form", form=form, sms=None)
     try:
         account = accounts.authenticate(form.id_number.data, form.password.data, client_ip())
     except accounts.LoginRefused as refused:
         form.captcha.data = ""
-        return _form_page("accounts/login.html", form, 422, refused=refused.message)
+        return invalid(LOGIN, block="form", form=form, sms=None, refused=refused.message)
     _log_in(account)
     return redirect_url(safe_next(form.next.data) or url_for("main.home"))
 
@@ -107,21 +106,26 @@ def sms_status():
     return render_template("accounts/_sms_status.html", sms=result)
 
 
-def _sms_form(template, form, purpose, save, account=None):
-    """Every form with a 获取验证码 button: send a code, or validate and save.
-    Returns (response, None) to answer now, or (None, what save returned) on success."""
-    if _sending(form):
-        result = send(form, purpose, account=account)
-        return _form_page(template, form, result.status, sms=result), None
-    if not form.validate_on_submit():
-        return _form_page(template, form, 422 if form.is_submitted() else 200), None
-    try:
-        return None, save()
-    except accounts.IdNumberTaken:
-        return _form_page(template, form, 409, id_taken=True), None
-    except (accounts.AccountProblem, CodeProblem) as problem:
-        _apply_problem(form, problem)
-        return _form_page(template, form, 422), None
+def _code_page(template, form, purpose, account=None):
+    """A form's 获取验证码 button posts here (its own endpoint per form, by `formaction`): check
+    the phone and the captcha, queue the code, say what happened; the typed values stay."""
+    result = send(form, purpose, account=account)
+    return _form_page(template, form, result.status, sms=result)
+
+
+def _refused(template, form, problem):
+    _apply_problem(form, problem)
+    return invalid(template, block="form", form=form, sms=None)
+
+
+def _not_valid(template, form):
+    """The form as typed: 422 with its errors when it was posted, else the empty page."""
+    if form.is_submitted():
+        return invalid(template, block="form", form=form, sms=None)
+    return _form_page(template, form)
+
+
+REGISTER = "accounts/register.html"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -130,31 +134,57 @@ def register():
     if current_user.is_authenticated:
         return redirect_to("main.home")
     form = RegisterForm()
-    response, account = _sms_form("accounts/register.html", form, Purpose.REGISTER, lambda: (
-        accounts.register(accounts.Registration(
+    if not form.validate_on_submit():
+        return _not_valid(REGISTER, form)
+    try:
+        account = accounts.register(accounts.Registration(
             id_type=form.id_type.data, id_number=form.id_number.data, name=form.name.data,
             phone=form.phone.data, sms_code=form.sms_code.data, password=form.password.data),
-            client_ip())))
-    if response is not None:
-        return response
+            client_ip())
+    except accounts.IdNumberTaken:
+        return _form_page(REGISTER, form, 409, id_taken=True)
+    except (accounts.AccountProblem, CodeProblem) as problem:
+        return _refused(REGISTER, form, problem)
     _log_in(account)
     flash("注册成功，欢迎！请开始填写信息采集。", "success")
     return redirect_to("main.home")
+
+
+@bp.post("/register/send-code")
+@limit_posts_per_address("REGISTER_IP_LIMIT")
+def send_register_code():
+    if current_user.is_authenticated:
+        return redirect_to("main.home")
+    return _code_page(REGISTER, RegisterForm(), Purpose.REGISTER)
+
+
+FORGOT = "accounts/forgot_password.html"
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limit_posts_per_address("RESET_IP_LIMIT")
 def forgot_password():
     form = ForgotPasswordForm()
-    response, _ = _sms_form("accounts/forgot_password.html", form, Purpose.RESET, lambda: (
+    if not form.validate_on_submit():
+        return _not_valid(FORGOT, form)
+    try:
         accounts.reset_password(form.id_number.data, form.phone.data, form.sms_code.data,
-                                form.password.data, client_ip())))
-    if response is not None:
-        return response
+                                form.password.data, client_ip())
+    except (accounts.AccountProblem, CodeProblem) as problem:
+        return _refused(FORGOT, form, problem)
     logout_user()
     session.clear()
     flash("密码已重置，其他设备上的登录已全部退出。请用新密码登录。", "success")
     return redirect_to("accounts.login")
+
+
+@bp.post("/forgot-password/send-code")
+@limit_posts_per_address("RESET_IP_LIMIT")
+def send_reset_code():
+    return _code_page(FORGOT, ForgotPasswordForm(), Purpose.RESET)
+
+
+CHANGE_PASSWORD = "accounts/change_password.html"
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -162,30 +192,42 @@ def forgot_password():
 def change_password():
     form = ChangePasswordForm(account=current_user)
     if not form.validate_on_submit():
-        return _form_page("accounts/change_password.html", form,
-                          422 if form.is_submitted() else 200)
+        return _not_valid(CHANGE_PASSWORD, form)
     try:
         accounts.change_password(current_user, form.old_password.data, form.password.data,
                                  client_ip())
     except accounts.AccountProblem as problem:
-        _apply_problem(form, problem)
-        return _form_page("accounts/change_password.html", form, 422)
+        return _refused(CHANGE_PASSWORD, form, problem)
     flash("密码已修改，其他设备上的登录已全部退出。", "success")
     return redirect_to("main.home")
+
+
+CHANGE_PHONE = "accounts/change_phone.html"
 
 
 @bp.route("/account/phone", methods=["GET", "POST"])
 @login_required
 def change_phone():
     form = ChangePhoneForm()
-    response, _ = _sms_form(
-        "accounts/change_phone.html", form, Purpose.CHANGE_PHONE, lambda: accounts.change_phone(
-            current_user, form.current_password.data, form.phone.data, form.sms_code.data,
-            client_ip()), account=current_user)
-    if response is not None:
-        return response
+    if not form.validate_on_submit():
+        return _not_valid(CHANGE_PHONE, form)
+    try:
+        accounts.change_phone(current_user, form.current_password.data, form.phone.data,
+                              form.sms_code.data, client_ip())
+    except (accounts.AccountProblem, CodeProblem) as problem:
+        return _refused(CHANGE_PHONE, form, problem)
     flash("手机号已更换。", "success")
     return redirect_to("main.home")
+
+
+@bp.post("/account/phone/send-code")
+@login_required
+def send_change_phone_code():
+    return _code_page(CHANGE_PHONE, ChangePhoneForm(), Purpose.CHANGE_PHONE,
+                      account=current_user)
+
+
+BIND_PHONE = "accounts/bind_phone.html"
 
 
 @bp.route("/account/bind-phone", methods=["GET", "POST"])
@@ -194,11 +236,21 @@ def bind_phone():
     if not current_user.must_bind_phone:
         return redirect_to("main.home")
     form = BindPhoneForm(account=current_user)
-    response, _ = _sms_form(
-        "accounts/bind_phone.html", form, Purpose.BIND, lambda: accounts.bind_phone(
-            current_user, form.phone.data, form.sms_code.data, form.password.data, client_ip()),
-        account=current_user)
-    if response is not None:
-        return response
+    if not form.validate_on_submit():
+        return _not_valid(BIND_PHONE, form)
+    try:
+        accounts.bind_phone(current_user, form.phone.data, form.sms_code.data,
+                            form.password.data, client_ip())
+    except (accounts.AccountProblem, CodeProblem) as problem:
+        return _refused(BIND_PHONE, form, problem)
     flash("手机号已绑定，新密码已生效。", "success")
     return redirect_to("main.home")
+
+
+@bp.post("/account/bind-phone/send-code")
+@login_required
+def send_bind_code():
+    if not current_user.must_bind_phone:
+        return redirect_to("main.home")
+    return _code_page(BIND_PHONE, BindPhoneForm(account=current_user), Purpose.BIND,
+                      account=current_user)

@@ -29,8 +29,8 @@ MESSAGES = {
 
 
 # Forms that work without logging in: a CSRF failure there is an expired page, not a session.
-PUBLIC_FORMS = {"accounts.submit_login", "accounts.register", "accounts.forgot_password",
-                "accounts.logout"}
+PUBLIC_FORMS = {"accounts.submit_login", "accounts.register", "accounts.send_register_code",
+                "accounts.forgot_password", "accounts.send_reset_code", "accounts.logout"}
 
 
 def error_response(status: int, detail: str | None = None):

@@ -17,6 +17,8 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # back-forward cache of a borrowed phone. Its content depends on the cookie and on HTMX.
 DYNAMIC_VARY = ("Cookie", "HX-Request")
 
+# The page that finishes an imported account's set-up, and its 获取验证码.
+BIND_PHONE_PAGES = {"accounts.bind_phone", "accounts.send_bind_code"}
 # Endpoints a held account may still reach.
 _HOLD_EXEMPT = {"static", "accounts.logout", "accounts.captcha_image", "accounts.sms_status"}
 
@@ -34,7 +36,7 @@ def register(app):
     def hold_unfinished_accounts():
         if request.endpoint in _HOLD_EXEMPT or not current_user.is_authenticated:
             return None
-        if current_user.must_bind_phone and request.endpoint != "accounts.bind_phone":
+        if current_user.must_bind_phone and request.endpoint not in BIND_PHONE_PAGES:
             return redirect(url_for("accounts.bind_phone"), code=303)
         if (current_user.must_change_password and not current_user.must_bind_phone
                 and request.endpoint != "accounts.change_password"):

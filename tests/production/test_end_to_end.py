@@ -29,8 +29,8 @@ def fresh_identity() -> tuple[str, str]:
 def ask_for_code(visitor, env, path, phone, **fields):
     before = len(outbox(env))
     visitor.get(path)
-    response = visitor.post(path, {"phone": phone, "captcha": env["CAPTCHA_TEST_ANSWER"],
-                                   "action": "send_code", **fields})
+    response = visitor.post(f"{path}/send-code", {"phone": phone, "captcha":
+                                                  env["CAPTCHA_TEST_ANSWER"], **fields})
     assert response.status_code == 200, response.text[-1500:]
     # The request only queued the delivery: the page says the code is on its way or sent.
     assert re.search(r"验证码(正在发送至|已发送至)", response.text)
