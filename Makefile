@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
+
+.PHONY: run test lint test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +29,10 @@ db: install
 run: db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-dev
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev lint
 	$(BIN)/python -m pytest
 
 # The production shape on this machine (nginx, gunicorn, the RQ worker, PostgreSQL, Redis) in

@@ -39,8 +39,6 @@ def configure(app, config_class):
                                 x_proto=app.config["TRUST_PROXY"])
     if issubclass(config_class, StagingConfig):
         app.wsgi_app = loopback_only(app.wsgi_app)
-    from domain.passwords import hasher_for
-    app.extensions["password_hasher"] = hasher_for(app.config)
     logging.basicConfig(level=logging.INFO)
 
 
@@ -50,7 +48,7 @@ def loopback_only(wsgi_app):
     def guarded(environ, start_response):
         if environ.get("REMOTE_ADDR") not in LOOPBACK:
             start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
-            return ["staging answers only 127.0.0.1".encode()]
+            return [b"staging answers only 127.0.0.1"]
         return wsgi_app(environ, start_response)
     return guarded
 
@@ -60,6 +58,8 @@ def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
+    from domain.passwords import hasher_for
+    app.extensions["password_hasher"] = hasher_for(app.config)
     from domain import rate_limits
     from sms import limits as sms_limits
     rate_limits.init_app(app)

@@ -393,7 +393,7 @@ def make_applicants(count: int) -> list[Applicant]:
     while len(phones) < count:
         phones.add(f"1{rng.choice('3456789')}{rng.randrange(10 ** 9):09d}")
     return [Applicant(id_number, phone, f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")
-            for i, (id_number, phone) in enumerate(zip(sorted(ids), sorted(phones)), start=1)]
+            for i, (id_number, phone) in enumerate(zip(sorted(ids), sorted(phones), strict=True), start=1)]
 
 
 def send_code(client: Client, applicant: Applicant) -> int:
@@ -557,7 +557,7 @@ def print_table(rows) -> None:
     print()
     for row in [HEADER] + rows:
         mark = row[3] if row is HEADER else marks[row[3]]
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row[:3], widths)),
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row[:3], widths, strict=False)),
               mark)
 
 

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -26,10 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402
-
-from http_bench import (  # noqa: E402
-    HOST, Client, free_port, stop, wait_until_serving, wrk_duration, wrk_time_ms,
-)
+from http_bench import HOST, Client, free_port, stop, wait_until_serving, wrk_duration, wrk_time_ms  # noqa: E402
 
 TARGETS = {"login page": 0.5, "task list": 0.25, "section page": 0.25, "review list": 0.25}
 CAPTCHA = "TEST"

@@ -595,7 +595,7 @@ def main():
                 samples = {pid: [] for pid in workers}
                 done = threading.Event()
 
-                def sample():
+                def sample(done=done, workers=workers, samples=samples):
                     while not done.is_set():
                         for pid in workers:
                             try:

@@ -7,7 +7,13 @@ them. The attributes and their escaping are the same (tests/test_fields.py compa
 from markupsafe import Markup, escape
 from wtforms import fields
 from wtforms.widgets import (
-    CheckboxInput, DateInput, HiddenInput, PasswordInput, RadioInput, Select, TextInput,
+    CheckboxInput,
+    DateInput,
+    HiddenInput,
+    PasswordInput,
+    RadioInput,
+    Select,
+    TextInput,
 )
 from wtforms.widgets.core import clean_key
 

@@ -3,7 +3,7 @@
 - invalid input: the same template (its block alone for HTMX), status 422, input kept;
 - success: 303 redirect for a plain request, HX-Redirect for an HTMX one.
 """
-from functools import lru_cache, wraps
+from functools import cache, wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
@@ -37,7 +37,7 @@ def render_block(template: str, block: str, context: dict) -> str:
     return "".join(ctx.blocks[block][0](ctx))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parents(template: str) -> tuple[str, ...]:
     env = current_app.jinja_env
     source = env.loader.get_source(env, template)[0]
@@ -56,7 +56,16 @@ def _template_context(context: dict) -> dict:
 
 
 def invalid(template: str, block: str = "content", **context):
+    """Invalid input: the same template (its block for HTMX), 422, what was typed kept."""
     return render_page(template, block=block, status=422, **context)
+
+
+def to_messages(response):
+    """An HTMX answer that belongs in the page's message area, whatever the request targeted
+    (errors: a whole page must never land inside a fragment)."""
+    response.headers["HX-Retarget"] = "#messages"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def redirect_to(endpoint: str, **values):

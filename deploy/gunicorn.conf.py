@@ -6,6 +6,7 @@ their own. Every value can be set from the environment (systemd's EnvironmentFil
 import multiprocessing
 import os
 
+
 def _setting(name, default):
     return os.environ.get(name) or default  # an empty value means "the default"
 

@@ -1,7 +1,11 @@
 """Who may see an application and its photos: its owner, and reviewers whose jurisdiction (a
 county, a prefecture or the province) covers the application's 属地. Nobody else — not even an
-administrator (separation of duties)."""
-from models import Account, Application, Role
+administrator (separation of duties).
+
+Said twice, side by side, so the two can be read against each other: `can_view` for one
+application in hand, `scope` as the SQL condition every reviewer list, count and export uses."""
+
+from models import Account, Application, Region, RegionLevel, Role
 
 
 def can_view(account: Account, application: Application) -> bool:
@@ -12,3 +16,13 @@ def can_view(account: Account, application: Application) -> bool:
     if account.role != Role.REVIEWER or account.region is None:
         return False
     return account.region.covers(application.jurisdiction_code)
+
+
+def scope(region: Region):
+    """The applications a reviewer of `region` may see (Region.covers, as SQL)."""
+    if region.level == RegionLevel.PROVINCE:
+        # Every jurisdiction is a county of Yunnan; the province sees them all.
+        return Application.jurisdiction_code.is_not(None)
+    if region.level == RegionLevel.PREFECTURE:
+        return Application.prefecture_code == region.code
+    return Application.jurisdiction_code == region.code

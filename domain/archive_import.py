@@ -14,8 +14,10 @@ import sqlalchemy as sa
 
 from domain import audit
 from domain.accounts import find_by_id_number, hasher
-from domain.id_numbers import RESIDENT_ID, InvalidIdNumber, mask, validate as validate_id
-from domain.person_names import InvalidName, validate as validate_name
+from domain.id_numbers import RESIDENT_ID, InvalidIdNumber, mask
+from domain.id_numbers import validate as validate_id
+from domain.person_names import InvalidName
+from domain.person_names import validate as validate_name
 from extensions import db
 from models import Account, ArchiveRecord, Role
 
@@ -54,7 +56,7 @@ def _read_xlsx(path: Path) -> list[tuple[int, dict]]:
     try:
         rows = workbook.active.iter_rows(values_only=True)
         header = [str(cell or "").strip() for cell in next(rows, [])]
-        return [(number, dict(zip(header, row))) for number, row in enumerate(rows, start=2)
+        return [(number, dict(zip(header, row, strict=False))) for number, row in enumerate(rows, start=2)
                 if any(cell not in (None, "") for cell in row)]
     finally:
         workbook.close()

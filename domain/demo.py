@@ -12,7 +12,14 @@ from domain.answers import BasicAnswers, Employer, WorkAnswers
 from domain.choices import ACCOUNTING_POSTS, ETHNIC_GROUPS
 from extensions import db
 from models import (
-    Account, Application, ApplicationStatus, Region, RegionLevel, Role, Section, utcnow,
+    Account,
+    Application,
+    ApplicationStatus,
+    Region,
+    RegionLevel,
+    Role,
+    Section,
+    utcnow,
 )
 
 DEMO_PASSWORD = "Demo#2026kj"

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from domain import answers
 from domain.applications import check_editable
 from domain.id_numbers import RESIDENT_ID
 from domain.images import ImageRules, ProcessedImage, process_document, process_id_photo
-from domain import answers
 from domain.sections import COMPLETED, NEEDS_CHANGES, NOT_STARTED, SECTION_KEYS
 from extensions import db
 from models import Application, Material, utcnow

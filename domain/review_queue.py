@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from domain import id_numbers
+from domain.access import scope
 from domain.clock import LOCAL_TIME
 from domain.regions import counties_within, division, prefectures
 from extensions import db
@@ -41,16 +42,6 @@ class Page:
     prev_cursor: str | None
     count: int
     count_capped: bool
-
-
-def scope(region: Region):
-    """The condition that keeps a reviewer inside their jurisdiction."""
-    if region.level == RegionLevel.PROVINCE:
-        # Every jurisdiction is a county of Yunnan; the province sees them all.
-        return Application.jurisdiction_code.is_not(None)
-    if region.level == RegionLevel.PREFECTURE:
-        return Application.prefecture_code == region.code
-    return Application.jurisdiction_code == region.code
 
 
 def _local_midnight_utc(day: date) -> datetime:

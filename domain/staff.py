@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from domain import audit, login_sessions
 from domain.accounts import AccountProblem, find_by_id_number, hasher, phone_in_use
-from domain.id_numbers import RESIDENT_ID, mask, validate as validate_id
+from domain.id_numbers import RESIDENT_ID, mask
+from domain.id_numbers import validate as validate_id
 from domain.person_names import validate as validate_name
 from domain.phones import validate as validate_phone
 from domain.regions import get_region

@@ -4,7 +4,8 @@ sensitive (an ID number, a phone), so masking never depends on how a label is wo
 from dataclasses import dataclass, field
 from datetime import date
 
-from domain import answers as typed, labels, materials
+from domain import answers as typed
+from domain import labels, materials
 from domain.masking import ID_NUMBER, PHONE
 from domain.regions import division
 from domain.sections import DATA_SECTIONS, status_of

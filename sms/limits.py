@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from limits import parse_many, RateLimitItemPerDay
+from limits import RateLimitItemPerDay, parse_many
 from limits.strategies import MovingWindowRateLimiter
 
 

@@ -11,7 +11,7 @@ from app import create_app
 from config import TestConfig
 from extensions import db
 from models.audit import APPEND_ONLY_SQLITE
-from tests.helpers import CAPTCHA
+from tests.helpers import CAPTCHA, register
 
 KEEP_TABLES = {"regions", "alembic_version"}
 # The production-shape tests talk to `make prod-local` over HTTPS: `make test-production`.
@@ -104,3 +104,12 @@ def closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]  # closed again on leaving: nothing listens there
+
+
+@pytest.fixture
+def applicant(client, outbox):
+    """A registered accountant (居民身份证), logged in by the registration."""
+    from tests.collection_pages import ID_NUMBER, NAME, PHONE, text_of
+    response = register(client, outbox, ID_NUMBER, PHONE, name=NAME)
+    assert response.status_code == 303, text_of(response)
+    return client

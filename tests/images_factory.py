@@ -100,7 +100,7 @@ def _gradient(size: tuple[int, int], top: tuple, bottom: tuple,
     column = Image.new("RGB", (1, 256))
     for y in range(256):
         t = y / 255
-        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
+        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
     image = column.resize(size, Image.Resampling.BILINEAR)
     if vignette:
         radial = Image.radial_gradient("L").resize(size, Image.Resampling.BILINEAR)

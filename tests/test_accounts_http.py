@@ -14,8 +14,18 @@ from extensions import db
 from models import Account, SmsCode, utcnow
 from sms import CodeProblem, Purpose, issue_code
 from tests.helpers import (
-    CAPTCHA, PASSWORD, body, htmx, last_code, login, make_id, outbox_messages, register,
-    registration_data, seeded_applicant, send_code,
+    CAPTCHA,
+    PASSWORD,
+    body,
+    htmx,
+    last_code,
+    login,
+    make_id,
+    outbox_messages,
+    register,
+    registration_data,
+    seeded_applicant,
+    send_code,
 )
 
 NEW_PASSWORD = "Kunming@2027xy"

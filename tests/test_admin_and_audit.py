@@ -14,8 +14,18 @@ from extensions import db
 from models import Account, LoginSession, Role
 from models.audit import APPEND_ONLY_SQLITE
 from tests.factories import (
-    applicant_client, audit_rows, fill_sections, make_application, make_staff,
-    register_applicant, staff_client, submit, unique_id, unique_phone, upload, upload_materials,
+    applicant_client,
+    audit_rows,
+    fill_sections,
+    make_application,
+    make_staff,
+    register_applicant,
+    staff_client,
+    submit,
+    unique_id,
+    unique_phone,
+    upload,
+    upload_materials,
     with_ids,
 )
 from tests.helpers import CAPTCHA, last_code, login, send_code
@@ -378,7 +388,7 @@ def test_every_action_is_audited_with_masked_subjects_in_a_chain(app, client, ou
 
     # the chain: each row points at the one before it
     assert rows[0].prev_hash == GENESIS
-    for before, after in zip(rows, rows[1:]):
+    for before, after in zip(rows, rows[1:], strict=False):
         assert after.prev_hash == before.row_hash, after.id
         assert after.id > before.id
     assert len({row.row_hash for row in rows}) == len(rows)

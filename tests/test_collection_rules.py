@@ -9,12 +9,32 @@ import pytest
 from domain import choices, clock
 from domain.archive_import import import_rows, initial_password
 from domain.regions import counties_of, prefectures
-from tests.helpers import (
-    PASSWORD, htmx, last_code, login, make_id, register, registration_data, send_code,
+from tests.collection_pages import (
+    CREDIT_CODE,
+    ID_NUMBER,
+    NAME,
+    PHONE,
+    STORED,
+    VALID,
+    Page,
+    account_of,
+    database,
+    page_of,
+    save,
+    section_row,
+    snapshot,
+    task_statuses,
+    text_of,
 )
-from tests.test_collection_sections import (  # noqa: F401  (applicant is a fixture)
-    CREDIT_CODE, ID_NUMBER, NAME, PHONE, STORED, VALID, Page, account_of, applicant,
-    database, page_of, save, section_row, snapshot, task_statuses, text_of,
+from tests.helpers import (
+    PASSWORD,
+    htmx,
+    last_code,
+    login,
+    make_id,
+    register,
+    registration_data,
+    send_code,
 )
 
 TODAY = clock.today()  # Beijing time, as the forms judge it

@@ -3,7 +3,8 @@ digit — every valid code passes, every single-character change of one fails.""
 import string
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import uscc
 
 from domain.credit_codes import InvalidCreditCode, validate

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from stdnum.cn import ric
 
 from domain import credit_codes, demo
-from domain.id_numbers import RESIDENT_ID, validate as validate_id
+from domain.id_numbers import RESIDENT_ID
+from domain.id_numbers import validate as validate_id
 from domain.sections import first
 from extensions import db
 from models import Account, Application, ApplicationStatus, Region, RegionLevel, Role, Section

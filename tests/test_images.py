@@ -13,9 +13,7 @@ import pytest
 from PIL import Image, ImageChops, ImageFile, ImageStat
 
 from domain import images
-from domain.images import (
-    ImageRejected, ImageRules, open_image, process_document, process_id_photo,
-)
+from domain.images import ImageRejected, ImageRules, open_image, process_document, process_id_photo
 from tests import images_factory as factory
 
 RULES = ImageRules()
@@ -30,7 +28,7 @@ def decoded(data: bytes) -> Image.Image:
 
 
 def near(colour, expected, tolerance=40) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected, strict=True))
 
 
 def is_red(colour) -> bool:

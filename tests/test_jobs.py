@@ -16,10 +16,13 @@ from extensions import db
 from jobs.handlers import HANDLERS
 from jobs.queue import due_jobs, sweep
 from jobs.runners import RqRunner, ThreadRunner
-from models import Job, JobStatus, LoginSession, SmsCode, SpentCaptcha, StoredFile, utcnow
-from models import Role
+from models import Job, JobStatus, LoginSession, Role, SmsCode, SpentCaptcha, StoredFile, utcnow
 from tests.factories import (
-    application_row, make_application, make_applications, make_staff, staff_client,
+    application_row,
+    make_application,
+    make_applications,
+    make_staff,
+    staff_client,
 )
 from tests.helpers import body, htmx, outbox_messages, send_code
 from tests.twilio_standin import TwilioStandIn

@@ -13,7 +13,15 @@ from domain import accounts, captcha
 from extensions import db
 from models import Account, AuditEntry, LoginSession, utcnow
 from tests.helpers import (
-    CAPTCHA, PASSWORD, body, htmx, last_code, login, make_id, register, seeded_applicant,
+    CAPTCHA,
+    PASSWORD,
+    body,
+    htmx,
+    last_code,
+    login,
+    make_id,
+    register,
+    seeded_applicant,
     send_code,
 )
 

@@ -1,6 +1,7 @@
 """When PostgreSQL or Redis is away: a clean Chinese 503 page (never a traceback), nothing that
 needs a counted limit goes on (login, SMS), and pages that need neither keep working."""
 import pytest
+
 from app import create_app
 from config import TestConfig
 from tests.helpers import CAPTCHA, body, htmx

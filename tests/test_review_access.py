@@ -15,7 +15,12 @@ from openpyxl import load_workbook
 from extensions import db
 from models import ApplicationStatus, ReviewDecision, Role
 from tests.factories import (
-    applicant_client, application_row, audit_rows, make_application, make_staff, material_ids,
+    applicant_client,
+    application_row,
+    audit_rows,
+    make_application,
+    make_staff,
+    material_ids,
     staff_client,
 )
 

@@ -13,9 +13,7 @@ from domain.id_numbers import mask
 from domain.phones import mask as mask_phone
 from extensions import db
 from models import Account, Application, ApplicationStatus, ReviewDecision, Role
-from tests.factories import (
-    application_row, audit_rows, make_application, make_staff, staff_client,
-)
+from tests.factories import application_row, audit_rows, make_application, make_staff, staff_client
 from tests.helpers import htmx, outbox_messages
 
 CONFLICT = "该申报已处理"
@@ -274,12 +272,12 @@ def test_two_reviewers_at_the_same_moment(app):
     reviewers = [make_staff(app, Role.REVIEWER, "530102"), make_staff(app, Role.REVIEWER, "530100")]
     decisions = [review.Decision(approved=True),
                  review.Decision(approved=False, reasons=["照片不符合要求"], reopen=["materials"])]
-    for round_ in range(5):
+    for _round in range(5):
         person = make_application(app, "530102")
         barrier = threading.Barrier(2, timeout=10)
         outcome = {}
 
-        def decide(index):
+        def decide(index, person=person, barrier=barrier, outcome=outcome):
             with app.app_context():
                 try:
                     application = db.session.get(Application, person.application_id)

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from domain.review_workbook import HEADER
 from domain import review_queue
 from domain.id_numbers import mask
 from domain.phones import mask as mask_phone
+from domain.review_workbook import HEADER
 from extensions import db
 from models import Application, ApplicationStatus, Region, RegionLevel, Role
 from tests.factories import audit_rows, make_application, make_applications, staff_client

@@ -9,7 +9,6 @@ from extensions import db
 from models import Account
 from tests.helpers import CAPTCHA, PASSWORD, htmx, login, make_id, registration_data, send_code
 
-
 # --- helpers -----------------------------------------------------------------------------------
 
 def body(response) -> str:

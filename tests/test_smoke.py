@@ -1,4 +1,4 @@
-from tests.helpers import make_id, register, login
+from tests.helpers import login, make_id, register
 
 
 def test_register_and_login(client, outbox):

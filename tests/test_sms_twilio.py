@@ -2,7 +2,6 @@
 stand-in (tests/twilio_standin.py, 127.0.0.1 only). And the production settings check."""
 import json
 import re
-import socket
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +10,16 @@ from app import create_app
 from config import Config, ProductionConfig
 from extensions import db
 from models import SmsCode
+from sms import (
+    CodeProblem,
+    DeliveryFailed,
+    Purpose,
+    deliver,
+    send_notice,
+    twilio_backend,
+    verify_code,
+)
 from sms.service import CODE_ATTEMPTS
-from sms import CodeProblem, DeliveryFailed, Purpose, deliver, send_notice, verify_code
-from sms import twilio_backend
 from tests.helpers import CAPTCHA, outbox_messages, send_code
 from tests.twilio_standin import TwilioStandIn
 

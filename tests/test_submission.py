@@ -14,9 +14,19 @@ from domain.id_numbers import mask
 from extensions import db
 from models import Application, ApplicationStatus, Material, Role
 from tests.factories import (
-    application_row, audit_rows, fill_sections, form_answers, material_ids,
-    register_applicant, save_section, staff_client, submit, submitted_via_http, upload,
-    upload_materials, with_ids,
+    application_row,
+    audit_rows,
+    fill_sections,
+    form_answers,
+    material_ids,
+    register_applicant,
+    save_section,
+    staff_client,
+    submit,
+    submitted_via_http,
+    upload,
+    upload_materials,
+    with_ids,
 )
 from tests.helpers import outbox_messages
 

@@ -3,7 +3,8 @@ from datetime import date, timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from domain import clock, id_numbers, passwords, person_names, phones

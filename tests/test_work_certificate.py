@@ -14,8 +14,15 @@ from domain.choices import ACCOUNTING_POSTS
 from domain.work_certificate import CERTIFICATE_POSTS
 from models import Role
 from tests.helpers import make_id
-from tests.test_materials_http import (
-    BASIC, CREDIT_CODE, EMPLOYED, ID_NUMBER, NOT_EMPLOYED, answer, fill, register_applicant,
+from tests.material_answers import (
+    BASIC,
+    CREDIT_CODE,
+    EMPLOYED,
+    ID_NUMBER,
+    NOT_EMPLOYED,
+    answer,
+    fill,
+    register_applicant,
     staff_client,
 )
 

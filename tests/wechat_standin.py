@@ -302,7 +302,7 @@ class WeChatStandIn:
         elif not STATE.fullmatch(state):
             problem = "state 参数错误"
         if problem:
-            page = f"<html><body><p>{problem}</p></body></html>".encode("utf-8")
+            page = f"<html><body><p>{problem}</p></body></html>".encode()
             self._reply_raw(handler, received, 400, page, "text/html; charset=utf-8")
             return
         code = secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")

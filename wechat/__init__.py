@@ -15,8 +15,15 @@ from flask import current_app
 
 from wechat.client import API_BASE, OPEN_BASE, OAuthResult, WeChatClient, authorize_url
 from wechat.errors import (
-    CodeInvalid, ConfigurationError, InvalidRecipient, LimitReached, NotFollowing,
-    TemplateInvalid, TokenRejected, WeChatError, WeChatUnavailable,
+    CodeInvalid,
+    ConfigurationError,
+    InvalidRecipient,
+    LimitReached,
+    NotFollowing,
+    TemplateInvalid,
+    TokenRejected,
+    WeChatError,
+    WeChatUnavailable,
 )
 
 __all__ = [

@@ -22,7 +22,13 @@ from urllib.parse import quote, urlencode
 import requests
 
 from wechat.errors import (
-    BUSY, TOKEN_REFUSED, CodeInvalid, ConfigurationError, WeChatError, WeChatUnavailable, error_for,
+    BUSY,
+    TOKEN_REFUSED,
+    CodeInvalid,
+    ConfigurationError,
+    WeChatError,
+    WeChatUnavailable,
+    error_for,
 )
 from wechat.token_store import store_for
 

@@ -4,7 +4,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from blueprints.fields import (
-    BooleanField, FastPasswordInput, HiddenField, PasswordField, SelectField, StringField,
+    BooleanField,
+    FastPasswordInput,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
 )
 from domain import id_numbers, passwords, person_names, phones
 
@@ -98,19 +103,6 @@ class LoginForm(FlaskForm):
 
     def validate_captcha(self, field):
         _required(self, field, "请填写图形验证码")
-
-
-class SendCodeForm(IdentityMixin, FlaskForm):
-    """获取验证码: phone and captcha (and, for a reset, the ID number)."""
-    phone = phone_field()
-    captcha = captcha_field()
-
-    def validate_captcha(self, field):
-        _required(self, field, "请先填写图形验证码，再获取短信验证码")
-
-
-class ResetSendCodeForm(SendCodeForm):
-    id_number = id_number_field()
 
 
 class RegisterForm(IdentityMixin, NewPasswordMixin, FlaskForm):

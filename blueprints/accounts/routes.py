@@ -1,20 +1,35 @@
 from flask import (
-    current_app, flash, get_flashed_messages, make_response, render_template, request, session,
+    current_app,
+    flash,
+    get_flashed_messages,
+    make_response,
+    render_template,
+    request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from blueprints.accounts import bp
+from blueprints.accounts import bp, login_page
 from blueprints.accounts.forms import (
-    BindPhoneForm, ChangePasswordForm, ChangePhoneForm, ForgotPasswordForm, LoginForm,
+    BindPhoneForm,
+    ChangePasswordForm,
+    ChangePhoneForm,
+    ForgotPasswordForm,
+    LoginForm,
     RegisterForm,
 )
-from blueprints.accounts import login_page
 from blueprints.accounts.sms_step import captcha_solved, current_result, send
 from blueprints.forms_util import add_error
 from blueprints.web import (
-    client_ip, invalid, is_htmx, limit_posts_per_address, redirect_to, redirect_url,
-    render_page, safe_next,
+    client_ip,
+    invalid,
+    is_htmx,
+    limit_posts_per_address,
+    redirect_to,
+    redirect_url,
+    render_page,
+    safe_next,
 )
 from domain import accounts, captcha, login_sessions
 from extensions import db

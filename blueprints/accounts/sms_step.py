@@ -7,8 +7,8 @@ from flask import current_app, session
 from blueprints.forms_util import add_error, validate_fields
 from blueprints.web import client_ip
 from domain import accounts, audit, captcha
-from extensions import db
 from domain.phones import mask
+from extensions import db
 from models import Job, JobStatus
 from sms import LimitExceeded, LimitsUnavailable, Purpose, request_code
 

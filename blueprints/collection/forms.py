@@ -13,7 +13,11 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import ListWidget
 
 from blueprints.fields import (
-    FastCheckboxInput, RadioField, SelectField, SelectMultipleField, StringField,
+    FastCheckboxInput,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
 )
 from domain import answers, choices, clock, credit_codes, labels
 from domain.answers import MAX_QUALIFICATIONS

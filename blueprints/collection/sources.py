@@ -5,7 +5,7 @@ archive."""
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from blueprints.collection.forms import QualificationForm, SECTION_FORMS
+from blueprints.collection.forms import SECTION_FORMS, QualificationForm
 from blueprints.forms_util import field_values, relevant_fields
 from domain import answers
 from domain.answers import MAX_QUALIFICATIONS

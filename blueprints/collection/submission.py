@@ -3,9 +3,9 @@ from flask import flash
 from flask_login import current_user
 
 from blueprints.collection import bp
-from domain.summary import summarise
 from blueprints.web import client_ip, redirect_to, render_page
 from domain import applications, submission
+from domain.summary import summarise
 
 
 @bp.route("/summary")

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 
-from blueprints.web import is_htmx
+from blueprints.web import is_htmx, to_messages
 from domain.rate_limits import LimitsUnavailable
 from extensions import db
 
@@ -37,12 +37,9 @@ def error_response(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500])
     message = detail or message
     if is_htmx():
-        response = make_response(
+        return to_messages(make_response(
             render_template("main/_message.html", category="error", message=f"{title}：{message}"),
-            status)
-        response.headers["HX-Retarget"] = "#messages"
-        response.headers["HX-Reswap"] = "innerHTML"
-        return response
+            status))
     return make_response(
         render_template("main/error.html", title=title, message=message, status=status), status)
 
@@ -57,10 +54,8 @@ def unavailable_response():
     """The database or Redis is away. Said plainly, without touching either again."""
     if is_htmx():
         title, message = MESSAGES[503]
-        response = make_response(_render_bare("main/_message.html", category="error",
-                                              message=f"{title}：{message}"), 503)
-        response.headers["HX-Retarget"] = "#messages"
-        response.headers["HX-Reswap"] = "innerHTML"
+        response = to_messages(make_response(_render_bare(
+            "main/_message.html", category="error", message=f"{title}：{message}"), 503))
     else:
         response = make_response(_render_bare("main/unavailable.html"), 503)
     response.headers["Retry-After"] = RETRY_AFTER_SECONDS

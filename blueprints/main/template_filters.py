@@ -1,7 +1,7 @@
 """Template filters: masking and local (Beijing) time."""
 from domain.clock import local_time
-from domain.masking import shown
 from domain.id_numbers import mask as mask_id
+from domain.masking import shown
 from domain.phones import mask as mask_phone
 
 

@@ -5,7 +5,12 @@ from wtforms.validators import Optional
 from wtforms.widgets import ListWidget
 
 from blueprints.fields import (
-    DateField, FastCheckboxInput, RadioField, SelectField, SelectMultipleField, StringField,
+    DateField,
+    FastCheckboxInput,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
 )
 from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE
 from domain.review_queue import TABS

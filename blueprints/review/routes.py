@@ -3,7 +3,6 @@ Every route is for reviewers only, and only inside their jurisdiction; anything 
 from flask import Response, abort, flash, request
 from flask_login import current_user
 
-from domain.summary import summarise
 from blueprints.forms_util import add_error
 from blueprints.review import bp
 from blueprints.review.export import download_headers, export_response
@@ -14,6 +13,7 @@ from domain import audit, exports, review, review_queue
 from domain.access import can_view
 from domain.id_numbers import mask
 from domain.regions import counties_within
+from domain.summary import summarise
 from extensions import db
 from models import Application, ApplicationStatus, Job, Role
 

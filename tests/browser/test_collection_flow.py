@@ -6,8 +6,21 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import (
-    BAD_CREDIT_CODE, CREDIT_CODE, assert_not_reloaded, button, check_page, field, group, loaded,
-    log_in, mark_window, posted_to, register_applicant, scripts_ran, status_bar, task_status,
+    BAD_CREDIT_CODE,
+    CREDIT_CODE,
+    assert_not_reloaded,
+    button,
+    check_page,
+    field,
+    group,
+    loaded,
+    log_in,
+    mark_window,
+    posted_to,
+    register_applicant,
+    scripts_ran,
+    status_bar,
+    task_status,
     url_ending,
 )
 from tests.helpers import make_id

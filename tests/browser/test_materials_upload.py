@@ -6,7 +6,14 @@ from playwright.sync_api import Page, expect
 
 from tests import images_factory
 from tests.browser.pages import (
-    HttpApplicant, button, check_page, loaded, log_in, posted_to, register_applicant, stored_kinds,
+    HttpApplicant,
+    button,
+    check_page,
+    loaded,
+    log_in,
+    posted_to,
+    register_applicant,
+    stored_kinds,
     url_ending,
 )
 from tests.helpers import make_id

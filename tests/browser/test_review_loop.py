@@ -10,8 +10,20 @@ from playwright.sync_api import Page, expect
 from domain.id_numbers import mask
 from tests import images_factory
 from tests.browser.pages import (
-    DESKTOP, HttpApplicant, application_status, button, check_page, create_reviewer, field, group,
-    loaded, log_in, register_applicant, status_bar, task_status, url_ending,
+    DESKTOP,
+    HttpApplicant,
+    application_status,
+    button,
+    check_page,
+    create_reviewer,
+    field,
+    group,
+    loaded,
+    log_in,
+    register_applicant,
+    status_bar,
+    task_status,
+    url_ending,
 )
 from tests.helpers import make_id, outbox_messages
 
