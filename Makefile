@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev db bench bench-images bench-review clean
+.PHONY: run test install install-dev install-precheck db bench bench-images bench-review \
+	bench-precheck clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +19,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# The pre-check engines (optional for the app, needed by their tests): everything but rapidocr
+# first, then rapidocr alone without its declared dependencies (see requirements-precheck.txt).
+$(VENV)/.installed-precheck: requirements-precheck.txt $(VENV)/.installed
+	grep -v '^rapidocr' requirements-precheck.txt | $(BIN)/pip install -q -r /dev/stdin
+	$(BIN)/pip install -q --no-deps $$(grep '^rapidocr' requirements-precheck.txt)
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-precheck: $(VENV)/.installed-precheck
 
 db: install
 	$(FLASK) db upgrade
@@ -28,7 +37,7 @@ db: install
 run: db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-dev
+test: install-dev install-precheck
 	$(BIN)/python -m pytest
 
 bench: install-dev
@@ -39,6 +48,9 @@ bench-images: install-dev
 
 bench-review: install-dev
 	$(BIN)/python bench/review_bench.py
+
+bench-precheck: install-dev install-precheck
+	$(BIN)/python bench/precheck_bench.py
 
 clean:
 	rm -rf $(VENV) instance test-results .pytest_cache

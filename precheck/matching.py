@@ -70,7 +70,7 @@ class IdReading:
 
     @property
     def check_digit_valid(self) -> bool:
-        return ric.calc_check_digit(self.number[:17]) == self.number[17]
+        return ric.calc_check_digit(self.number) == self.number[17]   # it skips the last one
 
 
 def id_numbers_in(lines: list[Line]) -> list[IdReading]:
@@ -172,26 +172,27 @@ NUMBER_LABELS = ("证书编号", "管理号", "证书号", "证号", "编号")
 
 def compare_certificate_number(lines: list[Line], typed: str) -> FieldResult:
     """The typed number somewhere on the certificate is a match. Otherwise the number after a
-    label (证书编号, 管理号) or, failing that, a code close to the typed one is the difference."""
+    label (证书编号, 管理号) or, failing that, a stretch of text close to the typed number is
+    reported as the difference."""
     typed = normalise(typed)
     if not typed:
         return FieldResult(NOT_CHECKED, "未填写证书编号，未核对")
-    codes = [(code, line.score) for line in lines for code in _CODE_RUN.findall(normalise(line.text))]
-    for code, score in codes:
-        for start in range(len(code) - len(typed) + 1):
-            if _same_code(code[start:start + len(typed)], typed):
-                return FieldResult(MATCH, "证书编号与填写一致", typed, round(score, 3))
-    labelled = _labelled_code(lines)
-    close = [(code, score) for code, score in codes
-             if abs(len(code) - len(typed)) <= 2
-             and len(_differing_positions(code, typed)) <= max(2, len(typed) // 3)]
-    candidate = labelled or min(close, key=lambda c: len(_differing_positions(c[0], typed)),
-                                default=None)
+    stretches = [(code[start:start + len(typed)], line.score)
+                 for line in lines for code in _CODE_RUN.findall(normalise(line.text))
+                 for start in range(max(1, len(code) - len(typed) + 1))]
+    for stretch, score in stretches:
+        if _same_code(stretch, typed):
+            return FieldResult(MATCH, "证书编号与填写一致", typed, round(score, 3))
+    close = [(stretch, score) for stretch, score in stretches
+             if len(stretch) >= len(typed) - 2
+             and len(_differing_positions(stretch, typed)) <= max(2, len(typed) // 3)]
+    candidate = _labelled_code(lines) or min(
+        close, key=lambda c: len(_differing_positions(c[0], typed)), default=None)
     if candidate is None:
         return FieldResult(UNREADABLE, "未能识别证书编号")
     code, score = candidate
-    return FieldResult(MISMATCH, f"证书编号不一致：识别为{code}（{_where(_differing_positions(code, typed))}）",
-                       code, round(score, 3))
+    where = _where(_differing_positions(code, typed))
+    return FieldResult(MISMATCH, f"证书编号不一致：识别为{code}（{where}）", code, round(score, 3))
 
 
 def _labelled_code(lines: list[Line]) -> tuple[str, float] | None:
