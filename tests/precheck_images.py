@@ -146,7 +146,8 @@ def degrade(photo: Image.Image, variant: str, seed: int) -> Image.Image:
         dark = ImageEnhance.Brightness(photo).enhance(0.35)
         return add_noise(ImageEnhance.Contrast(dark).enhance(0.8), sigma=4.0, seed=seed + 1)
     if variant == "rotated":              # taken sideways, no EXIF orientation to repair it
-        return photo.transpose(Image.Transpose.ROTATE_90)
+        return photo.transpose(Image.Transpose.ROTATE_90 if seed % 2 else
+                               Image.Transpose.ROTATE_270)
     return photo
 
 
@@ -194,7 +195,7 @@ def id_card_front(name: str, number: str, rng: random.Random, width: int = 1200)
 def id_card_sample(seed: int, variant: str = "clear") -> Sample:
     """An ID card front photographed on a desk. Variants: clear, wrong_digit (the card shows
     another valid number one digit away from what was typed), wrong_name, blurred, unreadable,
-    rotated (90°), tilted (a few degrees), low_light."""
+    rotated (90° one way or the other), tilted (a few degrees), low_light."""
     rng = random.Random(seed)
     name, number = person_name(rng), id_number(rng)
     shown_name, shown_number = name, number
