@@ -197,8 +197,8 @@ def main() -> None:
         print(f"engine: {engine}")
     print_times(rows)
     memory = worker["memory"]
-    print(f"\nWorker peak RSS: VmHWM {memory['VmHWM']:.0f} MB, ru_maxrss {memory['ru_maxrss']:.0f} MB"
-          f" — target ≤ {TARGET_PEAK_MB} MB")
+    print(f"\nWorker peak RSS: VmHWM {memory['VmHWM']:.0f} MB, ru_maxrss "
+          f"{memory['ru_maxrss']:.0f} MB — target ≤ {TARGET_PEAK_MB} MB")
     print_confusion(rows)
     sweep = worker["sweep"]
     print(f"\nSingle-digit sweep: {sweep['caught']} of {sweep['differences']} one-digit "

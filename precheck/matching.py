@@ -100,7 +100,7 @@ def _id_numbers_in_text(text: str, score: float) -> list[IdReading]:
 def compare_id_number(lines: list[Line], typed: str) -> FieldResult:
     """The typed ID number against the numbers on the card: the same one somewhere is a match;
     otherwise the closest reading (a valid check digit first) is reported as the difference."""
-    typed = normalise(typed)
+    typed = normalise(typed).translate(LOOKALIKES)
     readings = id_numbers_in(lines)
     if not readings:
         return FieldResult(UNREADABLE, "未能识别证件号码")
@@ -126,7 +126,7 @@ _AFTER_NAME = re.compile(r"[，,。；;：:（(]|性别|民族|出生|证件|身
 
 def labelled_name(lines: list[Line]) -> tuple[str, float] | None:
     """The text following a name label: on the label's own line, or in the box to its right."""
-    for index, line in enumerate(lines):
+    for line in lines:
         text = _name_form(line.text)
         label = next((lb for lb in NAME_LABELS if text.startswith(lb)), None)
         if label is None:
@@ -219,7 +219,8 @@ class FaceBox:
 
 # Where a face belongs in a 1-inch photo (as fractions of the picture), in the spirit of the
 # upload tool's head-position rule (domain.images.check_head_position): centred across, in the
-# upper part, neither a speck nor filling the frame.
+# upper part, neither a speck nor filling the frame. The detector's box spans brows to chin and
+# cheek to cheek: about half the width of a proper 1-inch photo.
 FACE_CENTRE_X = (0.3, 0.7)
 FACE_CENTRE_Y = (0.15, 0.65)
 FACE_WIDTH = (0.3, 0.9)
@@ -235,7 +236,9 @@ def judge_faces(faces: list[FaceBox], width: int, height: int) -> FieldResult:
     face = faces[0]
     cx = (face.left + face.width / 2) / width
     cy = (face.top + face.height / 2) / height
-    if not (FACE_CENTRE_X[0] <= cx <= FACE_CENTRE_X[1] and FACE_CENTRE_Y[0] <= cy <= FACE_CENTRE_Y[1]):
+    across = FACE_CENTRE_X[0] <= cx <= FACE_CENTRE_X[1]
+    down = FACE_CENTRE_Y[0] <= cy <= FACE_CENTRE_Y[1]
+    if not (across and down):
         return FieldResult(MISMATCH, "人脸不在画面中央", "1")
     if face.width < width * FACE_WIDTH[0]:
         return FieldResult(MISMATCH, "人脸过小", "1")

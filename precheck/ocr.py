@@ -35,6 +35,9 @@ PACKAGES = ("rapidocr_onnxruntime", "onnxruntime", "cv2", "numpy", "pyclipper", 
 
 _lock = threading.Lock()
 _engine = None
+# One picture at a time: rapidocr keeps per-call state on the engine object, and onnxruntime
+# already spreads one picture over every core.
+_reading = threading.Lock()
 
 
 def available() -> bool:
@@ -63,10 +66,12 @@ def load() -> None:
 
 def read(image) -> list[Line]:
     """The lines of text in a Pillow RGB image, top to bottom, with scores and boxes."""
-    try:
-        found, _ = _get_engine()(image)
-    finally:
-        _return_freed_memory()
+    engine = _get_engine()
+    with _reading:
+        try:
+            found, _ = engine(image)
+        finally:
+            _return_freed_memory()
     lines = []
     for points, text, score in found or []:
         xs, ys = [p[0] for p in points], [p[1] for p in points]
