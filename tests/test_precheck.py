@@ -106,6 +106,17 @@ def test_a_passport_is_not_checked(engines):
     assert (result.status, result.message) == (NOT_CHECKED, "未检查：护照暂不支持机器核对")
 
 
+def test_the_font_has_every_chinese_character_the_pictures_draw():
+    """Every CJK character in tests/precheck_images.py (a superset of what it draws) has a glyph
+    in the project's font, not the empty box a missing one gets."""
+    font = pictures.font(40)
+    empty_box = bytes(font.getmask("\ue000"))          # a private-use code point: no glyph
+    source = Path(pictures.__file__).read_text(encoding="utf-8")
+    chinese = {c for c in source if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"}
+    assert len(chinese) > 150
+    assert [c for c in sorted(chinese) if bytes(font.getmask(c)) == empty_box] == []
+
+
 def test_the_generated_numbers_are_valid():
     for seed in SEEDS:
         sample = pictures.id_card_sample(seed, "wrong_digit")
