@@ -14,6 +14,10 @@ Settings, measured on the generated documents (bench/precheck_bench.py, 2 cores)
 - `rec_batch_num=2` (default 6): lines are recognised two at a time, each batch padded to its
   widest line; six long certificate lines at once cost about 60 MB more at the peak, for no
   measurable speed.
+- One thread (`intra_op_num_threads=1`; onnxruntime's default is one per core): the worker
+  shares the 2 cores with the web app, and onnxruntime's threads spin while they wait. On the
+  busy test machine a document took 266 ms of CPU and 319 ms wall with one thread, against
+  671 ms of CPU and 1242 ms wall with the default.
 - The angle classifier stays on: it costs about 10 ms a picture, and without it a document
   photographed sideways the "wrong" way round reads as nothing.
 - After each picture the freed working memory is handed back to the system (glibc's
@@ -30,6 +34,7 @@ from precheck.matching import Line
 
 MAX_SIDE = 800
 RECOGNITION_BATCH = 2
+THREADS = 1
 # What rapidocr imports (installed with --no-deps, so each is listed in requirements-precheck.txt).
 PACKAGES = ("rapidocr_onnxruntime", "onnxruntime", "cv2", "numpy", "pyclipper", "shapely", "yaml")
 
@@ -55,7 +60,8 @@ def _get_engine():
         if _engine is None:
             from rapidocr_onnxruntime import RapidOCR
             _engine = RapidOCR(max_side_len=MAX_SIDE, det_limit_type="max",
-                               rec_batch_num=RECOGNITION_BATCH)
+                               rec_batch_num=RECOGNITION_BATCH, intra_op_num_threads=THREADS,
+                               inter_op_num_threads=THREADS)
     return _engine
 
 
