@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-
-.PHONY: run test lint test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
+.PHONY: run test lint test-production prod-local prod-down install install-dev install-precheck \
+	db bench bench-images bench-review bench-precheck clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# The pre-check engines (optional for the app, needed by their tests): everything but rapidocr
+# first, then rapidocr alone without its declared dependencies (see requirements-precheck.txt).
+$(VENV)/.installed-precheck: requirements-precheck.txt $(VENV)/.installed
+	grep -v '^rapidocr' requirements-precheck.txt | $(BIN)/pip install -q -r /dev/stdin
+	$(BIN)/pip install -q --no-deps $$(grep '^rapidocr' requirements-precheck.txt)
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-precheck: $(VENV)/.installed-precheck
 
 db: install
 	$(FLASK) db upgrade
@@ -32,7 +40,7 @@ run: db
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev lint
+test: install-dev install-precheck lint
 	$(BIN)/python -m pytest
 
 # The production shape on this machine (nginx, gunicorn, the RQ worker, PostgreSQL, Redis) in
@@ -57,6 +65,9 @@ bench-images: install-dev
 
 bench-review: install-dev
 	$(BIN)/python bench/review_bench.py
+
+bench-precheck: install-dev install-precheck
+	$(BIN)/python bench/precheck_bench.py
 
 clean:
 	rm -rf $(VENV) instance test-results .pytest_cache
