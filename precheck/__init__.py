@@ -21,7 +21,14 @@ from domain.id_numbers import RESIDENT_ID
 from domain.images import ImageRejected, ImageRules, open_image
 from precheck import faces, matching, ocr
 from precheck.result import (
-    MATCH, MISMATCH, NOT_CHECKED, STATUS_LABELS, UNREADABLE, FieldResult, Result, not_checked,
+    MATCH,
+    MISMATCH,
+    NOT_CHECKED,
+    STATUS_LABELS,
+    UNREADABLE,
+    FieldResult,
+    Result,
+    not_checked,
     summarise,
 )
 

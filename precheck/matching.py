@@ -51,7 +51,7 @@ def _same_code(read: str, typed: str) -> bool:
 def _differing_positions(read: str, typed: str) -> list[int]:
     """1-based positions where the two differ (look-alikes forgiven), extra length included."""
     a, b = read.translate(LOOKALIKES), typed.translate(LOOKALIKES)
-    positions = [i + 1 for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    positions = [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
     return positions + list(range(min(len(a), len(b)) + 1, max(len(a), len(b)) + 1))
 
 

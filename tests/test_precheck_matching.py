@@ -5,11 +5,23 @@ import json
 import pytest
 
 from precheck.matching import (
-    FaceBox, Line, compare_certificate_number, compare_id_number, compare_name, id_numbers_in,
+    FaceBox,
+    Line,
+    compare_certificate_number,
+    compare_id_number,
+    compare_name,
+    id_numbers_in,
     judge_faces,
 )
 from precheck.result import (
-    MATCH, MISMATCH, NOT_CHECKED, UNREADABLE, FieldResult, Result, not_checked, summarise,
+    MATCH,
+    MISMATCH,
+    NOT_CHECKED,
+    UNREADABLE,
+    FieldResult,
+    Result,
+    not_checked,
+    summarise,
 )
 from tests.helpers import make_id
 
