@@ -14,7 +14,6 @@ rows per person and the extrapolation to 400,000 people. Asserts nothing.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from hashlib import sha256
@@ -22,8 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402
+from bench_db import fresh_database  # noqa: E402
 
 PROVINCE = 400_000
 
@@ -34,19 +35,6 @@ def parse_args():
     parser.add_argument("--database-url",
                         default="postgresql+psycopg://postgres@127.0.0.1:5432/kjxx_capacity")
     return parser.parse_args()
-
-
-def fresh_database(url: str) -> None:
-    server, name = url.rsplit("/", 1)
-    admin = sa.create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    env = dict(os.environ, DATABASE_URL=url, APP_ENV="development")
-    for command in (["db", "upgrade"], ["regions", "load"]):
-        subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *command], cwd=ROOT,
-                       env=env, check=True, capture_output=True)
 
 
 def processed_pictures():

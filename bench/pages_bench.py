@@ -25,7 +25,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402
-from http_bench import HOST, Client, free_port, stop, wait_until_serving, wrk_duration, wrk_time_ms  # noqa: E402
+from bench_db import fresh_database  # noqa: E402
+from http_bench import (  # noqa: E402
+    HOST,
+    Client,
+    free_port,
+    stop,
+    wait_until_serving,
+    wrk_duration,
+    wrk_time_ms,
+)
 
 TARGETS = {"login page": 0.5, "task list": 0.25, "section page": 0.25, "review list": 0.25}
 CAPTCHA = "TEST"
@@ -60,22 +69,11 @@ def server_env(database_url: str, port: int, workdir: Path) -> dict:
 def prepare(database_url: str, applications: int):
     """A fresh database with regions, one applicant with two sections saved, and a county
     reviewer with `applications` pending ones. Returns (applicant, reviewer) logins."""
-    server, name = database_url.rsplit("/", 1)
-    admin = sa.create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
+    fresh_database(database_url)
     os.environ["DATABASE_URL"] = database_url
-    from flask_migrate import upgrade
-
     from app import create_app
-    from domain.regions import load_regions
     from tests import factories
     app = create_app()
-    with app.app_context():
-        upgrade()
-        load_regions()
     applicant = factories.make_application(app, status="draft", complete=False)
     reviewer = factories.make_staff(app)
     factories.make_applications(app, applications, pairs=False)

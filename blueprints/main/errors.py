@@ -2,6 +2,7 @@
 area (or, for an expired session, a full redirect to the login page) instead of a whole page
 inside a fragment."""
 import logging
+from pathlib import Path
 
 from flask import current_app, flash, make_response, render_template, request, url_for
 from flask_login import current_user
@@ -50,6 +51,16 @@ def _render_bare(template: str, **context) -> str:
     return current_app.jinja_env.get_template(template).render(**context)
 
 
+def _unavailable_page() -> bytes:
+    """The same page nginx shows while the app itself is away (static/errors/), so there is one
+    text to keep right; plain HTML, nothing that needs the database."""
+    page = current_app.extensions.get("unavailable_page")
+    if page is None:
+        path = Path(current_app.root_path) / "static" / "errors" / "unavailable.html"
+        page = current_app.extensions["unavailable_page"] = path.read_bytes()
+    return page
+
+
 def unavailable_response():
     """The database or Redis is away. Said plainly, without touching either again."""
     if is_htmx():
@@ -57,7 +68,7 @@ def unavailable_response():
         response = to_messages(make_response(_render_bare(
             "main/_message.html", category="error", message=f"{title}：{message}"), 503))
     else:
-        response = make_response(_render_bare("main/unavailable.html"), 503)
+        response = make_response(_unavailable_page(), 503)
     response.headers["Retry-After"] = RETRY_AFTER_SECONDS
     response.headers["Cache-Control"] = "no-store"
     return response
