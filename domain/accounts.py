@@ -1,11 +1,11 @@
 """Accounts: registration, login with lockout, password reset and change, phone binding."""
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from domain import audit, login_sessions, unknown_id_lock
+import jobs
+from domain import audit, login_lock, login_sessions
 from domain.id_numbers import mask as mask_id
 from domain.passwords import Hasher
 from domain.phones import mask as mask_phone
@@ -63,8 +63,12 @@ class Registration:
 
 
 def register(data: Registration, ip: str) -> Account:
-    """Create an applicant account. The SMS code is spent in the same transaction, so a failure
-    (taken ID, taken phone, a racing twin request) leaves the code usable and nothing created."""
+    """Create an applicant account. The SMS code is checked before anything else and spent in
+    the same transaction, so a failure (taken ID, taken phone, a racing twin request) leaves the
+    code usable and nothing created."""
+    # The code first: only someone who proved they hold the phone learns anything about the ID
+    # number or the phone.
+    verify_code(data.phone, Purpose.REGISTER, data.sms_code, consume=False)
     if find_by_id_number(data.id_number):
         raise IdNumberTaken()
     if phone_in_use(data.phone):
@@ -87,26 +91,19 @@ def register(data: Registration, ip: str) -> Account:
 
 
 def authenticate(id_number: str, password: str, ip: str) -> Account:
-    """Return the account, or raise LoginRefused. Five failures lock the account for 30 minutes;
-    the lock never says whether the ID exists, and a locked person can still reset by SMS."""
-    config = current_app.config
+    """Return the account, or raise LoginRefused. Wrong passwords lock the ID number for a
+    while (domain/login_lock.py); the lock never says whether the ID exists, and a locked
+    person can still reset by SMS."""
     account = find_by_id_number(id_number)
     now = utcnow()
     password_ok = hasher().verify(account.password_hash if account else None, password)
-    if account is not None and account.locked_until and account.locked_until > now:
-        minutes = int((account.locked_until - now).total_seconds() // 60) + 1
-    else:
-        minutes = unknown_id_lock.minutes_locked(id_number) if account is None else 0
+    minutes = login_lock.minutes_locked(account, id_number)
     if minutes:
         audit.record("login.locked", actor=account, subject=mask_id(id_number), ip=ip)
         db.session.commit()
-        raise LoginRefused(f"密码错误次数过多，账号已临时锁定，请{minutes}分钟后再试，"
-                           "或通过“忘记密码”重置密码")
+        raise LoginRefused(login_lock.message(minutes))
     if account is None or not password_ok:
-        if account is not None:
-            _count_failure(account, config)
-        else:
-            unknown_id_lock.count_failure(id_number)
+        login_lock.count_failure(account, id_number)  # the lock shows from the next try
         audit.record("login.failed", actor=account, subject=mask_id(id_number), ip=ip)
         db.session.commit()
         raise LoginRefused(BAD_CREDENTIALS)
@@ -114,8 +111,7 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
         audit.record("login.disabled", actor=account, subject=mask_id(id_number), ip=ip)
         db.session.commit()
         raise LoginRefused("该账号已停用，请联系所在地财政局会计管理部门")
-    account.failed_logins = 0
-    account.locked_until = None
+    login_lock.clear(account)
     account.last_login_at = now
     if hasher().needs_rehash(account.password_hash):
         account.password_hash = hasher().hash(password)
@@ -123,19 +119,41 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
     return account
 
 
-def _count_failure(account: Account, config) -> None:
-    account.failed_logins += 1
-    if account.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-        account.locked_until = utcnow() + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-        account.failed_logins = 0
+class SessionLocked(AccountProblem):
+    """Too many wrong current passwords from a logged-in session: the account is locked and
+    every session of it ended; the person is sent to the login page."""
+
+    def __init__(self, minutes: int):
+        super().__init__("password", login_lock.message(minutes))
+        self.minutes = minutes
+
+
+def check_current_password(account: Account, password: str, field: str, ip: str,
+                           words: str) -> None:
+    """The password a logged-in person types to confirm a change. Wrong ones count like wrong
+    logins; the lock ends every session and tells the bound phone."""
+    minutes = login_lock.minutes_locked(account, account.id_number)
+    if not minutes and hasher().verify(account.password_hash, password):
+        return
+    if not minutes:
+        minutes = login_lock.count_failure(account, account.id_number)
+        audit.record("password.wrong", actor=account, subject=mask_id(account.id_number), ip=ip)
+    if minutes:
+        login_sessions.end_all(account)
+        audit.record("login.locked", actor=account, subject=mask_id(account.id_number), ip=ip)
+        if account.phone:
+            jobs.enqueue("notice.account_locked", account_id=account.id, minutes=minutes)
+        db.session.commit()
+        raise SessionLocked(minutes)
+    db.session.commit()
+    raise AccountProblem(field, words)
 
 
 def _set_password(account: Account, password: str, keep_session: str | None) -> None:
     account.password_hash = hasher().hash(password)
     account.password_changed_at = utcnow()
     account.must_change_password = False
-    account.failed_logins = 0
-    account.locked_until = None
+    login_lock.clear(account)
     login_sessions.end_all(account, keep_token=keep_session)
 
 
@@ -158,16 +176,14 @@ def may_receive_reset_code(id_number: str, phone: str) -> bool:
 
 
 def change_password(account: Account, old: str, new: str, ip: str) -> None:
-    if not hasher().verify(account.password_hash, old):
-        raise AccountProblem("old_password", "当前密码不正确")
+    check_current_password(account, old, "old_password", ip, "当前密码不正确")
     _set_password(account, new, keep_session=account.session_token)
     audit.record("password.change", actor=account, subject=mask_id(account.id_number), ip=ip)
     db.session.commit()
 
 
 def change_phone(account: Account, password: str, new_phone: str, sms_code: str, ip: str) -> None:
-    if not hasher().verify(account.password_hash, password):
-        raise AccountProblem("password", "登录密码不正确")
+    check_current_password(account, password, "current_password", ip, "登录密码不正确")
     if new_phone == account.phone:
         raise AccountProblem("phone", "新手机号与当前绑定的手机号相同")
     if phone_in_use(new_phone, except_account=account):

@@ -8,6 +8,7 @@ from models import Job, JobStatus, utcnow
 KIND_LABELS = {
     "sms.code": "短信验证码",
     "notice.decision": "审核结果通知",
+    "notice.account_locked": "账号锁定通知",
     "review.export": "审核列表导出",
     "archive.import": "档案导入",
     "maintenance.purge": "过期数据清理",

@@ -8,6 +8,7 @@ Run daily by the worker in production (`maintenance.purge`), or by `flask mainte
 | ended or idle login sessions | 30 days, for the person's own login history |
 | finished jobs | 30 days; failed ones stay until an administrator retries or 90 days pass |
 | stored exports and archive files | until they expire (24 hours for exports) |
+| wrong-password counts of unknown ID numbers | until their window and lock are over (30 minutes) |
 Audit rows are never removed here: they are kept at least 180 days (网络安全法 Art. 21)."""
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from flask import current_app
 
 from domain import captcha
 from extensions import db
-from models import Job, JobStatus, LoginSession, SmsCode, StoredFile, utcnow
+from models import Job, JobStatus, LoginFailure, LoginSession, SmsCode, StoredFile, utcnow
 
 SMS_CODES_KEPT = timedelta(days=1)
 SESSIONS_KEPT = timedelta(days=30)
@@ -36,6 +37,11 @@ def purge() -> dict[str, int]:
         sa.and_(Job.status == JobStatus.DONE, Job.finished_at < now - JOBS_KEPT),
         sa.and_(Job.status == JobStatus.FAILED, Job.finished_at < now - FAILED_JOBS_KEPT)))
     removed["files"] = _delete(StoredFile, StoredFile.expires_at < now)
+    lock_window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    removed["login_failures"] = _delete(LoginFailure, sa.and_(
+        sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now),
+        sa.or_(LoginFailure.window_started_at.is_(None),
+               LoginFailure.window_started_at < now - lock_window)))
     db.session.commit()
     return removed
 

@@ -18,3 +18,16 @@ def deliver_decision_notice(job) -> dict:
     if not send_notice(phone, notice_text(decision)):
         raise RetryLater("SMS provider refused or unreachable")
     return {"outcome": "sms"}
+
+
+def deliver_lock_notice(job) -> dict:
+    """Wrong current passwords locked an account from a logged-in session: tell its phone."""
+    from models import Account
+    account = db.session.get(Account, job.payload["account_id"])
+    if account is None or not account.phone:
+        return {"outcome": "no phone"}
+    text = (f"您的账号因多次输入错误的登录密码已临时锁定{job.payload['minutes']}分钟，所有登录已退出。"
+            "如非本人操作，请尽快通过“忘记密码”重置密码。")
+    if not send_notice(account.phone, text):
+        raise RetryLater("SMS provider refused or unreachable")
+    return {"outcome": "sms"}

@@ -3,7 +3,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from domain import audit, login_sessions
+from domain import audit, login_lock, login_sessions
 from domain.accounts import AccountProblem, find_by_id_number, hasher, phone_in_use
 from domain.id_numbers import RESIDENT_ID, mask
 from domain.id_numbers import validate as validate_id
@@ -89,8 +89,7 @@ def reset_staff_password(account: Account, by: Account, ip: str) -> str:
     password = one_time_password()
     account.password_hash = hasher().hash(password)
     account.must_change_password = True
-    account.failed_logins = 0
-    account.locked_until = None
+    login_lock.clear(account)
     login_sessions.end_all(account)
     audit.record("staff.reset_password", actor=by, ip=ip, subject=mask(account.id_number))
     db.session.commit()

@@ -6,6 +6,7 @@ from models.audit import AuditEntry
 from models.base import utcnow
 from models.captcha import SpentCaptcha
 from models.job import Job, JobStatus
+from models.login_failure import LoginFailure
 from models.login_session import LoginSession
 from models.material import Material
 from models.region import Region, RegionLevel
@@ -14,6 +15,6 @@ from models.sms_code import SmsCode
 from models.stored_file import StoredFile
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
     "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
 ]

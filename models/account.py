@@ -43,7 +43,9 @@ class Account(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     region_code: Mapped[str | None] = mapped_column(sa.String(6), sa.ForeignKey("regions.code"))
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # Wrong passwords (domain/login_lock.py): the count, when its window began, the lock.
     failed_logins: Mapped[int] = mapped_column(default=0)
+    failure_window_started_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
     imported: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]

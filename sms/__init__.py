@@ -9,10 +9,16 @@ Delivery goes through the backend named by SMS_BACKEND: console, outbox or twili
 """
 from sms.codes import CodeProblem, Purpose, issue_code, verify_code
 from sms.delivery import DeliveryFailed, deliver
-from sms.limits import LimitExceeded, LimitsUnavailable, check_limits, count_send
-from sms.service import request_code, send_code, send_notice
+from sms.limits import (
+    LimitExceeded,
+    LimitsUnavailable,
+    check_limits,
+    count_send,
+    count_undelivered,
+)
+from sms.service import request_code, send_code, send_counted_notice, send_notice
 
 __all__ = [
-    "CodeProblem", "DeliveryFailed", "LimitExceeded", "LimitsUnavailable", "Purpose", "check_limits", "count_send",
+    "CodeProblem", "DeliveryFailed", "LimitExceeded", "LimitsUnavailable", "Purpose", "check_limits", "count_send", "count_undelivered", "send_counted_notice",
     "deliver", "issue_code", "request_code", "send_code", "send_notice", "verify_code",
 ]

@@ -54,10 +54,11 @@ def _wait_words(seconds: int) -> str:
     return f"{(seconds + 3599) // 3600}小时"
 
 
-def _checks(phone: str, ip: str):
+def _checks(phone: str | None, ip: str):
     rules = _rules()
-    for item in rules.per_phone:
-        yield item, ("sms-phone", phone), "该手机号获取验证码过于频繁"
+    if phone is not None:
+        for item in rules.per_phone:
+            yield item, ("sms-phone", phone), "该手机号获取验证码过于频繁"
     for item in rules.per_ip:
         yield item, ("sms-ip", ip), "当前网络获取验证码过于频繁"
     yield rules.budget, ("sms-budget", "all"), "今日短信发送量已达上限"
@@ -79,8 +80,21 @@ def check_limits(phone: str, ip: str) -> None:
 
 
 def count_send(phone: str, ip: str) -> None:
+    _count(phone, ip)
+
+
+def count_undelivered(ip: str) -> None:
+    """A send that delivered nothing (forgot password, ID and phone not together) still costs
+    the address it came from — never the phone's own quota, or anyone could spend a stranger's
+    codes by asking with a made-up ID number and their phone."""
+    _count(None, ip, budget=False)
+
+
+def _count(phone: str | None, ip: str, budget: bool = True) -> None:
     limiter = _rules().limiter
     for item, keys, _words in _checks(phone, ip):
+        if not budget and keys[0] == "sms-budget":
+            continue
         try:
             limiter.hit(item, *keys)
         except Exception as error:  # noqa: BLE001

@@ -59,6 +59,17 @@ def send_code(phone: str, purpose: Purpose, ip: str, *, deliver_it: bool = True)
         log.warning("a delivered code to %s could not be counted", phone[:3] + "****")
 
 
+def send_counted_notice(phone: str, ip: str, text: str) -> None:
+    """A message someone's request caused (not a code): within the same limits as a code, and
+    counted like one. Raise LimitExceeded or DeliveryFailed."""
+    check_limits(phone, ip)
+    deliver(phone, current_app.config["SMS_SIGNATURE"] + text)
+    try:
+        count_send(phone, ip)
+    except LimitsUnavailable:
+        log.warning("a delivered notice to %s could not be counted", phone[:3] + "****")
+
+
 def send_notice(phone: str, text: str) -> bool:
     """A notification (review decisions). Returns False if it could not be delivered."""
     try:

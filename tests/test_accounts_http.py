@@ -304,11 +304,14 @@ def test_change_phone_success(app, client, outbox, as_htmx):
 
 def test_change_phone_wrong_password_and_phone_of_another(app, client, outbox):
     applicant(client, outbox)
-    other = app.test_client()
-    applicant(other, outbox, phone="13700003333", seq="456")
+    seeded_applicant(app, phone="13700003333", seq="456")
+    # Another account's phone: the page answers as for any phone (it must not tell whose phone
+    # is registered); the phone's owner is told, and no code exists for it.
     response = send_code(client, "/account/phone", "13700003333")
-    assert response.status_code == 422
-    assert "该手机号已绑定其他账号" in body(response)
+    assert response.status_code == 200
+    assert "验证码已发送至137****3333" in body(response)
+    [notice] = [m for m in outbox_messages(outbox) if m["to"] == "13700003333"]
+    assert "本手机号已绑定账号" in notice["body"] and not re.search(r"\d{6}", notice["body"])
     assert send_code(client, "/account/phone", "13900002222").status_code == 200
     code = last_code(outbox, "13900002222")
     response = client.post("/account/phone", data={
@@ -372,13 +375,17 @@ def test_register_id_typed_differently_is_still_taken(app, client, outbox):
 
 
 def test_register_phone_bound_to_another_account(app, client, outbox):
-    applicant(client, outbox, phone="13800001111")
+    """The send step must not tell a stranger that a phone is registered: the page answers as
+    for any phone; the phone's owner is told by SMS instead, and no code exists."""
+    seeded_applicant(app, phone="13800001111")
     second = app.test_client()
     response = send_code(second, "/register", "13800001111")
-    assert response.status_code == 422
-    assert "该手机号已绑定其他账号" in body(response)
-    assert "未发送短信" in body(response)
-    assert [m["to"] for m in outbox_messages(outbox)] == ["13800001111"]
+    assert response.status_code == 200
+    assert "验证码已发送至138****1111" in body(response)
+    assert "该手机号已绑定其他账号" not in body(response)
+    [notice] = outbox_messages(outbox)
+    assert notice["to"] == "13800001111" and "本手机号已绑定账号" in notice["body"]
+    assert not re.search(r"\d{6}", notice["body"])  # no code in it
 
 
 def test_register_phone_bound_while_the_code_was_in_flight(app, client, outbox):
@@ -404,8 +411,8 @@ def test_register_reused_code_refused(app, client, outbox):
     with app.app_context():
         accounts.register(accounts.Registration(
             "居民身份证", make_id(seq="111"), "张三", "13800001111", code, PASSWORD), "127.0.0.1")
-        # the same phone and code again (the phone check is what stops it first) ...
-        with pytest.raises(accounts.AccountProblem):
+        # the same phone and code again: the code is checked first, and it is spent ...
+        with pytest.raises(CodeProblem):
             accounts.register(accounts.Registration(
                 "居民身份证", make_id(seq="222"), "张三", "13800001111", code, PASSWORD),
                 "127.0.0.1")

@@ -133,6 +133,14 @@ def _refused(template, form, problem):
     return invalid(template, block="form", form=form, sms=None)
 
 
+def _locked_out(locked):
+    """Too many wrong current passwords: every session has ended; say so on the login page."""
+    logout_user()
+    session.clear()
+    flash(locked.message, "error")
+    return redirect_to("accounts.login")
+
+
 def _not_valid(template, form):
     """The form as typed: 422 with its errors when it was posted, else the empty page."""
     if form.is_submitted():
@@ -211,6 +219,8 @@ def change_password():
     try:
         accounts.change_password(current_user, form.old_password.data, form.password.data,
                                  client_ip())
+    except accounts.SessionLocked as locked:
+        return _locked_out(locked)
     except accounts.AccountProblem as problem:
         return _refused(CHANGE_PASSWORD, form, problem)
     flash("密码已修改，其他设备上的登录已全部退出。", "success")
@@ -229,6 +239,8 @@ def change_phone():
     try:
         accounts.change_phone(current_user, form.current_password.data, form.phone.data,
                               form.sms_code.data, client_ip())
+    except accounts.SessionLocked as locked:
+        return _locked_out(locked)
     except (accounts.AccountProblem, CodeProblem) as problem:
         return _refused(CHANGE_PHONE, form, problem)
     flash("手机号已更换。", "success")

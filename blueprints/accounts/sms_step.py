@@ -6,7 +6,7 @@ from flask import current_app, session
 
 from blueprints.forms_util import add_error, validate_fields
 from blueprints.web import client_ip
-from domain import accounts, audit, captcha
+from domain import audit, captcha
 from domain.phones import mask
 from extensions import db
 from models import Job, JobStatus
@@ -74,12 +74,10 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
     phone = form.phone.data
     details = {}
     if purpose == Purpose.RESET:
-        # Whether ID and phone belong together is decided by the job: the request does the
-        # same work either way, so its answer and its timing reveal nothing.
         details["id_number"] = form.id_number.data
-    elif accounts.phone_in_use(phone, except_account=account):
-        add_error(form.phone, "该手机号已绑定其他账号，请换一个手机号；如是本人账号，请直接登录")
-        return SendResult(422, "未发送短信")
+    # Whether ID and phone belong together, or the phone is someone else's already, is the
+    # job's business (domain/code_delivery.py): the request does the same work either way, so
+    # its answer and its timing reveal nothing.
     try:
         job = request_code(phone, purpose, client_ip(), account=account, **details)
     except LimitExceeded as limit:
