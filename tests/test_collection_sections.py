@@ -277,8 +277,21 @@ def test_draft_leaves_out_the_csrf_token_and_action_and_is_clipped(applicant, ap
     draft = section_row(app, "basic")["draft"]
     assert "csrf_token" not in draft and "action" not in draft
     assert draft["address"] == ["x" * applications.MAX_DRAFT_VALUE]
-    assert draft["email"] == ["a", "b"]
+    assert draft["email"] == ["a"]  # a one-answer field keeps one answer
     assert all(len(name) <= 60 for name in draft)
+    assert "name" * 100 not in draft  # not a field of the section
+
+
+def test_a_draft_keeps_only_the_sections_own_fields(applicant, app):
+    """A draft post of 200 made-up names × 20 values × 500 characters stores none of them."""
+    junk = {f"junk{index}": ["z" * 500] * 20 for index in range(200)}
+    response = applicant.post("/collection/work/draft", data={**junk, "unit_name": "某公司"})
+    assert response.status_code == 204
+    draft = section_row(app, "work")["draft"]
+    assert not any(name.startswith("junk") for name in draft)
+    assert draft["unit_name"] == ["某公司"]
+    assert set(draft) <= set(VALID["work"]) | {"person_category", "collection_prefecture",
+                                               "collection_county", "school_name"}
 
 
 def test_draft_cannot_set_account_status_or_jurisdiction(applicant, app):

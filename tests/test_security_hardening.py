@@ -11,7 +11,6 @@ from extensions import db
 from models import Account, Job, LoginFailure, LoginSession, utcnow
 from tests.helpers import (
     CAPTCHA,
-    PASSWORD,
     body,
     login,
     make_id,

@@ -2,8 +2,13 @@ from flask import abort, request
 from flask_login import current_user, login_required
 
 from blueprints.collection import bp
-from blueprints.collection.sources import build_form, keep_hidden_answers, with_records_changed
-from blueprints.web import redirect_to, render_page
+from blueprints.collection.sources import (
+    build_form,
+    draft_of,
+    keep_hidden_answers,
+    with_records_changed,
+)
+from blueprints.web import invalid, redirect_to, render_page
 from domain import applications, materials
 from domain.sections import DATA_SECTIONS, SECTION_KEYS, TITLES, status_of
 from models import ApplicationStatus
@@ -37,9 +42,11 @@ def index():
 
 
 def _section_page(application, key, form, status=200, **context):
-    return render_page(f"collection/{key}.html", block="form", status=status,
-                       application=application, key=key, title=TITLES[key], form=form,
-                       locked=applications.lock_reason(application, key), **context)
+    context.update(application=application, key=key, title=TITLES[key], form=form,
+                   locked=applications.lock_reason(application, key))
+    if status == 422:
+        return invalid(f"collection/{key}.html", block="form", **context)
+    return render_page(f"collection/{key}.html", block="form", status=status, **context)
 
 
 @bp.route("/<key>", methods=["GET", "POST"])
@@ -57,12 +64,12 @@ def section(key):
         formdata = keep_hidden_answers(application, key, request.form)
         if key == "qualification":
             formdata = with_records_changed(formdata, action)
-        applications.save_draft(application, key, formdata.to_dict(flat=False))
+        applications.save_draft(application, key, draft_of(application, key, formdata))
         return _section_page(application, key, build_form(application, key, formdata))
     form = build_form(application, key, request.form)
     if not form.validate():
         typed = keep_hidden_answers(application, key, request.form)
-        applications.save_draft(application, key, typed.to_dict(flat=False))
+        applications.save_draft(application, key, draft_of(application, key, typed))
         return _section_page(application, key, form, 422)
     applications.save_section(application, key, form.to_answers())
     if request.form.get("return") == "summary":
@@ -76,7 +83,7 @@ def save_draft(key):
         abort(404)
     application = _application()
     try:
-        applications.save_draft(application, key, request.form.to_dict(flat=False))
+        applications.save_draft(application, key, draft_of(application, key, request.form))
     except applications.SectionLocked as locked:
         return locked.message, 409
     return "", 204

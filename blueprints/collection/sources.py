@@ -50,6 +50,12 @@ def as_formdata(values: dict) -> MultiDict:
     return MultiDict([(name, value) for name, values in values.items() for value in values])
 
 
+def draft_of(application, key, formdata: MultiDict) -> dict[str, list[str]]:
+    """What to keep of a post as the section's draft: its own fields only, as typed (anything
+    else a request carries — other names, more values — is not the section's, and is dropped)."""
+    return field_values(build_form(application, key, formdata), keep_empty=True)
+
+
 def keep_hidden_answers(application, key, formdata: MultiDict) -> MultiDict:
     """A post carries only the fields on screen. Answers given earlier in fields that were
     hidden (the employer's, while 非在岗 was chosen) come back from the draft or the saved
