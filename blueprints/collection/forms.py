@@ -144,7 +144,7 @@ class BasicForm(ConditionalForm, FlaskForm):
     birth_date = DateInputField("出生日期")
     ethnicity = select("民族", choices.ETHNICITY_CHOICES)
     political_status = select("政治面貌", choices.POLITICAL_STATUSES, blank="请选择（选填）")
-    address = text("通讯地址", 200, render_kw={"autocomplete": "street-address"})
+    address = text("通讯地址", 200, render_kw={"autocomplete": "address-line1"})
     email = text("电子邮箱", 100, render_kw={"autocomplete": "email", "inputmode": "email"})
 
     def __init__(self, *args, derived_identity=True, today=None, **kwargs):
