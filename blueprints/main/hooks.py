@@ -18,7 +18,8 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 DYNAMIC_VARY = ("Cookie", "HX-Request")
 
 # Endpoints a held account may still reach.
-_HOLD_EXEMPT = {"static", "accounts.logout", "accounts.captcha_image", "accounts.sms_status"}
+_HOLD_EXEMPT = {"static", "accounts.logout", "accounts.captcha_image", "accounts.sms_status",
+                "accounts.keep_alive"}
 
 
 def _add_vary(headers, names) -> None:
