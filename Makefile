@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
+.PHONY: run test check-html test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# The Nu Html Checker (vnu.jar from npm; Java runs it) for tests/test_html_valid.py. Its
+# postinstall script would download a Java of its own: not run, the system's Java is used.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: tests/test_html_valid.py will skip (apt-get install npm)"; fi
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 db: install
 	$(FLASK) db upgrade
@@ -30,6 +37,10 @@ run: db
 
 test: install-dev
 	$(BIN)/python -m pytest
+
+# The main pages through vnu (also part of `make test`, about 5 s).
+check-html: install-dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_html_valid.py
 
 # The production shape on this machine (nginx, gunicorn, the RQ worker, PostgreSQL, Redis) in
 # staging mode, and the end-to-end test through it.
@@ -55,4 +66,4 @@ bench-review: install-dev
 	$(BIN)/python bench/review_bench.py
 
 clean:
-	rm -rf $(VENV) instance test-results .pytest_cache
+	rm -rf $(VENV) node_modules instance test-results .pytest_cache
