@@ -26,6 +26,12 @@ def choose(page: Page, legend: str, option: str, then_visible: str | None = None
         expect(field(page, then_visible)).to_be_visible()
 
 
+def with_errors(page: Page):
+    field(page, "通讯地址").fill("")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="请改正以下问题")).to_be_visible()
+
+
 def not_employed(page: Page):
     choose(page, "是否在岗", "否", "人员类别")
 
@@ -64,6 +70,7 @@ PUBLIC = [
 APPLICANT = [
     ("信息采集", "/collection", None),
     ("基本信息", "/collection/basic", None),
+    ("基本信息·有错误", None, with_errors),
     ("工作信息·在岗", "/collection/work", None),
     ("工作信息·不在岗", None, not_employed),
     ("工作信息·在校学生", None, student),
