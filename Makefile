@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint test-production prod-local prod-down install install-dev install-precheck \
-	db bench bench-images bench-review bench-precheck clean
+.PHONY: run test lint check-html test-production prod-local prod-down install install-dev \
+	install-precheck db bench bench-images bench-review bench-precheck clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ $(VENV)/.installed-precheck: requirements-precheck.txt $(VENV)/.installed
 	$(BIN)/pip install -q --no-deps $$(grep '^rapidocr' requirements-precheck.txt)
 	touch $@
 
+# The Nu Html Checker (vnu.jar from npm; Java runs it) for tests/test_html_valid.py. Its
+# postinstall script would download a Java of its own: not run, the system's Java is used.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: tests/test_html_valid.py will skip (apt-get install npm)"; fi
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 install-precheck: $(VENV)/.installed-precheck
 
 db: install
@@ -42,6 +49,10 @@ lint: install-dev
 
 test: install-dev install-precheck lint
 	$(BIN)/python -m pytest
+
+# The main pages through vnu (also part of `make test`, about 5 s).
+check-html: install-dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_html_valid.py
 
 # The production shape on this machine (nginx, gunicorn, the RQ worker, PostgreSQL, Redis) in
 # staging mode, and the end-to-end test through it.
@@ -70,4 +81,4 @@ bench-precheck: install-dev install-precheck
 	$(BIN)/python bench/precheck_bench.py
 
 clean:
-	rm -rf $(VENV) instance test-results .pytest_cache
+	rm -rf $(VENV) node_modules instance test-results .pytest_cache

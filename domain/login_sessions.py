@@ -43,6 +43,15 @@ def load(token: str, idle_minutes: int) -> Account | None:
     return account
 
 
+def touch(token: str) -> None:
+    """Count the session's idle time from now, at once (load() writes at most once a minute):
+    the person answered the idle-logout warning with 继续使用."""
+    db.session.execute(sa.update(LoginSession)
+                       .where(LoginSession.token_hash == _hash(token),
+                              LoginSession.ended_at.is_(None))
+                       .values(last_seen_at=utcnow()))
+
+
 def end(token: str | None) -> None:
     if token:
         db.session.execute(sa.update(LoginSession)

@@ -104,6 +104,18 @@ def test_static_files_are_served_by_their_hashed_name_for_a_year(app, client):
     assert f'src="/static/{hashed}"' in page
 
 
+def test_every_page_names_its_icon_and_nginx_serves_it_at_the_root_too(app, client):
+    hashed = app.extensions["assets"]["favicon.ico"]
+    assert f'<link rel="icon" href="/static/{hashed}"' in client.get("/login").get_data(as_text=True)
+    response = client.get(f"/static/{hashed}")
+    assert response.status_code == 200 and response.data.startswith(b"\x00\x00\x01\x00")
+    response.close()
+    # what names no icon (an image opened alone) asks for /favicon.ico
+    text = SITE.read_text()
+    location = text[text.index("location = /favicon.ico {"):]
+    assert "alias @STATIC_ROOT@/favicon.ico;" in location[:location.index("}")]
+
+
 def test_nginx_error_pages_are_chinese_and_script_free():
     for name in ("unavailable.html", "too-large.html"):
         text = (ROOT / "static/errors" / name).read_text(encoding="utf-8")

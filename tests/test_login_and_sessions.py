@@ -1,6 +1,7 @@
 """Login (one answer for unknown ID and wrong password, lockout, per-IP limit, captcha) and the
 server-side login sessions (new at login, idle timeout, logout, password change and reset)."""
 import hashlib
+import io
 import re
 import time
 from datetime import timedelta
@@ -8,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from PIL import Image
 
 from domain import accounts, captcha
 from extensions import db
@@ -296,6 +298,15 @@ def test_right_captcha_accepted_once(app, client):
                                            "captcha": "ACDE"})
     assert response.status_code == 422
     assert "图形验证码不正确" in body(response)
+
+
+def test_captcha_image_is_drawn_at_twice_its_size_in_dark_ink(client):
+    # Shown at 150×56 CSS px (templates/_forms.html): sharp on a phone's 2× screen.
+    assert 'width="150" height="56"' in body(client.get("/login"))
+    image = Image.open(io.BytesIO(client.get("/captcha.png").data)).convert("L")
+    assert image.size == (300, 112)
+    # The letters are solid dark ink (lightness ≤ 96), not the library's pale see-through one.
+    assert sum(image.histogram()[:97]) > 1500
 
 
 def test_captcha_image_is_a_png_and_sets_a_challenge(app, client):

@@ -141,7 +141,7 @@ def test_an_incomplete_rejection_is_422_with_chinese_errors(app, outbox, pending
     for message in messages:
         assert message in page, message
     if as_htmx:
-        assert page.lstrip().startswith('<div id="decision">') and "<html" not in page
+        assert page.lstrip().startswith('<div id="decision-panel">') and "<html" not in page
     else:
         assert "<html" in page and "工作信息" in page
     # what was chosen is kept

@@ -102,6 +102,15 @@ def logout():
     return redirect_to("accounts.login")
 
 
+@bp.post("/session/keep-alive")
+@login_required
+def keep_alive():
+    """继续使用 in the warning static/js/app.js shows before the idle logout."""
+    login_sessions.touch(current_user.session_token)
+    db.session.commit()
+    return "", 204
+
+
 @bp.route("/captcha.png")
 def captcha_image():
     png = captcha.new_challenge(session, current_app.config["SECRET_KEY"],

@@ -159,7 +159,7 @@ class BasicForm(ConditionalForm, FlaskForm):
     ethnicity = select(ANSWER["ethnicity"], choices.ETHNICITY_CHOICES)
     political_status = select(ANSWER["political_status"], choices.POLITICAL_STATUSES,
                               blank="请选择（选填）")
-    address = text(ANSWER["address"], 200, render_kw={"autocomplete": "street-address"})
+    address = text(ANSWER["address"], 200, render_kw={"autocomplete": "address-line1"})
     email = text(ANSWER["email"], 100, render_kw={"autocomplete": "email", "inputmode": "email"})
 
     @staticmethod

@@ -20,7 +20,8 @@ DYNAMIC_VARY = ("Cookie", "HX-Request")
 # The page that finishes an imported account's set-up, and its 获取验证码.
 BIND_PHONE_PAGES = {"accounts.bind_phone", "accounts.send_bind_code"}
 # Endpoints a held account may still reach.
-_HOLD_EXEMPT = {"static", "accounts.logout", "accounts.captcha_image", "accounts.sms_status"}
+_HOLD_EXEMPT = {"static", "accounts.logout", "accounts.captcha_image", "accounts.sms_status",
+                "accounts.keep_alive"}
 
 
 def _add_vary(headers, names) -> None:

@@ -50,9 +50,110 @@
     image.src = image.src.replace(/([?&]v=)[^&]*/, "$1" + Date.now());
   });
 
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  /* The idle logout (SESSION_IDLE_MINUTES, from <body data-session-minutes>): two minutes before
+     it, a dialog offers 继续使用, which tells the server (POST data-keep-alive) without leaving the
+     page, so nothing typed is lost. The server notes a request at most once a minute, so after an
+     ordinary request the time is counted from a minute earlier; after 继续使用, exactly. */
+  function watchSession() {
+    var body = document.body;
+    var minutes = parseInt(body.getAttribute("data-session-minutes"), 10);
+    var dialog = document.getElementById("session-timeout");
+    if (!minutes || !dialog || typeof dialog.showModal !== "function" || !window.fetch) return;
+    var WARN = 2 * 60 * 1000, SLACK = 60 * 1000;
+    var warning = dialog.querySelector('[data-session-state="warning"]');
+    var ended = dialog.querySelector('[data-session-state="ended"]');
+    var countdown = dialog.querySelector("[data-session-countdown]");
+    var problem = dialog.querySelector("[data-session-problem]");
+    var deadline = 0, timer = 0, ticking = 0, over = false;
+
+    function activity(exact) {
+      if (over) return;
+      deadline = Date.now() + minutes * 60 * 1000 - (exact ? 0 : SLACK);
+      if (dialog.open) dialog.close();
+      schedule();
+    }
+    function schedule() {
+      window.clearTimeout(timer);
+      // At most a minute at a time: a phone that slept has timers that ran late.
+      var wait = Math.min(Math.max(deadline - WARN - Date.now(), 0), 60 * 1000);
+      timer = window.setTimeout(check, wait);
+    }
+    function check() {
+      var left = deadline - Date.now();
+      if (over) return;
+      if (left <= 0) return end();
+      if (left <= WARN) return warn(left);
+      schedule();
+    }
+    function show(state) {
+      warning.hidden = state !== warning;
+      ended.hidden = state !== ended;
+      var title = state.querySelector("h2"), text = state.querySelector("p");
+      dialog.setAttribute("aria-labelledby", title.id);
+      dialog.setAttribute("aria-describedby", text.id);
+      if (!dialog.open) dialog.showModal();
+    }
+    function warn(left) {
+      var seconds = Math.ceil(left / 1000);
+      countdown.textContent = Math.floor(seconds / 60) + "分" + ("0" + seconds % 60).slice(-2) + "秒";
+      if (warning.hidden || !dialog.open) {
+        problem.hidden = true;
+        show(warning);
+      }
+      window.clearTimeout(timer);
+      timer = window.setTimeout(check, 1000);
+    }
+    function end() {
+      over = true;
+      window.clearTimeout(timer);
+      show(ended);
+    }
+    function keepAlive() {
+      fetch(body.getAttribute("data-keep-alive"), {
+        method: "POST", credentials: "same-origin",
+        headers: {"X-CSRFToken": csrfToken(), "HX-Request": "true"}
+      }).then(function (response) {
+        if (response.status === 204) activity(true);
+        else if (response.status === 401) end();
+        else problem.hidden = false;
+      }, function () {
+        problem.hidden = false;
+      });
+    }
+
+    dialog.querySelector("[data-session-continue]").addEventListener("click", keepAlive);
+    dialog.querySelector("[data-session-close]").addEventListener("click", function () {
+      dialog.close();
+    });
+    dialog.addEventListener("cancel", function (event) {
+      // Esc while warned means "still here", as 继续使用 does.
+      if (!over) {
+        event.preventDefault();
+        keepAlive();
+      }
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") check();
+    });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      var xhr = event.detail && event.detail.xhr;
+      if (xhr && xhr.status && xhr.status !== 401) activity(false);
+    });
+    activity(false);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns(document);
     focusProblems(document);
+    watchSession();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     startCountdowns(event.detail.elt);

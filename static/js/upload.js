@@ -125,8 +125,13 @@
     var status = form.querySelector(".upload__status");
     var progress = form.querySelector(".upload__progress");
     var preview = form.querySelector(".upload__preview");
+    if (!preview) {  // made here: an <img> in the page would need a src before there is one
+      preview = document.createElement("img");
+      preview.className = "upload__preview";
+      preview.alt = "";
+      form.insertBefore(preview, progress);
+    }
     preview.src = URL.createObjectURL(file);
-    preview.hidden = false;
     status.textContent = "正在处理照片…";
     var blob = file;
     // Only JPEG or PNG is shrunk: anything else (a GIF named .jpg…) goes up as it is, so the

@@ -116,6 +116,85 @@ def assert_not_reloaded(page: Page):
     assert page.evaluate("window.__marker") == 1, "the page was reloaded, not swapped"
 
 
+# --- phone sizes and tap targets ---------------------------------------------------------------
+
+WIDTHS = (320, 360, 414)
+DEFAULT_FONT_PX = 16
+TEXT_SIZES = (100, 200)   # per cent of the default
+MIN_TARGET = 44           # CSS px, WCAG 2.5.5 and the MIIT 适老化 rules
+VIEWPORT_HEIGHT = 740
+
+# Tap targets as the browser lays them out. A radio button's or checkbox's label counts (it is
+# what a thumb presses); other labels only move the focus and are not targets. Elements not
+# rendered, or pushed off the page (the skip link until it has the focus), are left out; while a
+# modal dialog is open, only its own targets can be tapped.
+MEASURE = """(minimum) => {
+  const html = document.documentElement;
+  const scope = document.querySelector("dialog:modal") || document;
+  const targets = [];
+  for (const el of scope.querySelectorAll(
+      "a[href], button, input:not([type=hidden]), select, textarea, summary, label[for]")) {
+    if (el.matches("label")) {
+      const control = document.getElementById(el.htmlFor);
+      if (!control || !["radio", "checkbox"].includes(control.type)) continue;
+    }
+    if (!el.checkVisibility({visibilityProperty: true})) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right + window.scrollX <= 0) continue;
+    const text = (el.getAttribute("aria-label") || el.innerText || el.value || el.name
+                  || el.id || "").trim().replace(/\\s+/g, " ").slice(0, 24);
+    const what = el.tagName.toLowerCase() + (el.type && el.tagName !== "BUTTON" ? "[" + el.type + "]" : "");
+    targets.push({el, r, name: what + " “" + text + "”"});
+  }
+  const size = (r) => Math.round(r.width * 10) / 10 + "×" + Math.round(r.height * 10) / 10;
+  const small = targets
+    .filter((t) => t.r.width < minimum - 0.05 || t.r.height < minimum - 0.05)
+    .map((t) => t.name + " " + size(t.r));
+  const overlaps = [];
+  for (let i = 0; i < targets.length; i++) {
+    for (let j = i + 1; j < targets.length; j++) {
+      const a = targets[i], b = targets[j];
+      if (a.el.contains(b.el) || b.el.contains(a.el)) continue;
+      const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (w > 0.5 && h > 0.5) overlaps.push(a.name + " / " + b.name);
+    }
+  }
+  return {scrollWidth: html.scrollWidth, clientWidth: html.clientWidth,
+          rootFont: getComputedStyle(html).fontSize, count: targets.length, small, overlaps};
+}"""
+
+
+def set_text_size(cdp, percent: int):
+    """The browser's default text size (a person's setting), through a CDP session of the page."""
+    size = DEFAULT_FONT_PX * percent // 100
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": size, "fixed": size * 13 // 16}})
+
+
+def tap_target_problems(page: Page, cdp, name: str, widths=WIDTHS,
+                        text_sizes=TEXT_SIZES) -> list[str]:
+    """What is wrong with the page as it is now, at each width and text size: sideways
+    scrolling, tap targets under 44×44 CSS px, tap targets on top of each other."""
+    found = []
+    for percent in text_sizes:
+        set_text_size(cdp, percent)
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+            result = page.evaluate(MEASURE, MIN_TARGET)
+            where = f"{name} at {width}px, text {percent}%"
+            expected_root = f"{DEFAULT_FONT_PX * percent / 100:g}px"
+            if result["rootFont"] != expected_root:
+                found.append(f"{where}: root text {result['rootFont']}, not {expected_root}")
+            if result["count"] == 0:
+                found.append(f"{where}: no tap target found")
+            if result["scrollWidth"] > result["clientWidth"]:
+                found.append(f"{where}: {result['scrollWidth']}px wide, scrolls sideways")
+            found += [f"{where}: under 44×44: {item}" for item in result["small"]]
+            found += [f"{where}: overlapping: {pair}" for pair in result["overlaps"]]
+    return found
+
+
 # --- people ------------------------------------------------------------------------------------
 
 @dataclass
@@ -158,6 +237,33 @@ def log_in(page: Page, person: Person, check=None):
     field(page, "图形验证码").fill(CAPTCHA)
     button(page, "登录").click()
     expect(button(page, "退出")).to_be_visible()
+
+
+def imported_person(app, id_number: str, name: str = "李四") -> Person:
+    """An existing accountant from the archive import (domain.archive_import), who must bind a
+    phone and set a password before anything else; the initial password is the ID's last 6."""
+    from domain.archive_import import import_rows, initial_password
+    with app.app_context():
+        report = import_rows([{"姓名": name, "证件号码": id_number, "资格级别": "中级",
+                               "证书编号": "ZJ0001", "取得日期": "2010-05-01"}])
+        assert report.accepted == 1, report
+        db.session.remove()
+    return Person(id_number, "", name, initial_password(id_number))
+
+
+def sign_in_context(context, app, person: Person, base_url: str):
+    """Give a browser context the session cookie of `person`, logged in once through /login
+    with the Flask test client (CSRF token included): its pages open signed in, no login page
+    in the browser."""
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post("/login", data={
+        "id_number": person.id_number, "password": person.password, "captcha": CAPTCHA,
+        "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)[-1500:]
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
 
 
 def in_app(app, fn):

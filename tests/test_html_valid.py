@@ -1,0 +1,102 @@
+"""The main pages are valid HTML for the Nu Html Checker (vnu.jar from the npm package vnu-jar,
+installed by `make install-dev`; Java runs it). The pages are rendered with the Flask test client, as a visitor, an
+applicant (a complete application, a few branches and a page with errors), an imported
+accountant and a reviewer, written to a folder and checked in one run (`make check-html` runs
+this file alone). The only messages let through are about htmx's hx-* attributes, which HTML
+does not define."""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from models import ApplicationStatus
+from tests.factories import applicant_client, make_application, staff_client
+from tests.helpers import CAPTCHA, login, make_id
+
+HTMX_ATTRIBUTE = re.compile(r"^Attribute “hx-[a-z-]+” ")
+VNU_JAR = Path(__file__).resolve().parent.parent / "node_modules/vnu-jar/build/dist/vnu.jar"
+
+
+def imported_client(app):
+    from domain.archive_import import import_rows
+    from extensions import db
+    id_number = make_id(seq="616")
+    with app.app_context():
+        assert import_rows([{"姓名": "李四", "证件号码": id_number, "资格级别": "中级",
+                             "证书编号": "ZJ0001", "取得日期": "2010-05-01"}]).accepted == 1
+        db.session.remove()
+    client = app.test_client()
+    assert login(client, id_number, id_number[-6:]).status_code == 303
+    return client
+
+
+def rendered_pages(app) -> dict[str, tuple[int, str]]:
+    """{name: (status, html)} of the main pages, each a whole document."""
+    visitor = app.test_client()
+    applicant = applicant_client(app, make_application(app, status=ApplicationStatus.DRAFT))
+    reviewer, _member = staff_client(app)
+    pending = make_application(app)
+    pages = {}
+
+    def get(name, client, path):
+        response = client.get(path)
+        pages[name] = (response.status_code, response.get_data(as_text=True))
+
+    def post(name, client, path, data):
+        response = client.post(path, data=data)
+        pages[name] = (response.status_code, response.get_data(as_text=True))
+
+    get("login", visitor, "/login")
+    post("login-errors", visitor, "/login", {"id_number": "1", "password": "x",
+                                             "captcha": CAPTCHA + "X"})
+    get("register", visitor, "/register")
+    get("forgot-password", visitor, "/forgot-password")
+    get("privacy", visitor, "/privacy")
+    get("not-found", visitor, "/no-such-page")
+    for path in ("/collection", "/collection/basic", "/collection/work", "/collection/education",
+                 "/collection/qualification", "/collection/materials", "/collection/summary",
+                 "/account/password", "/account/phone"):
+        get(path.strip("/").replace("/", "-"), applicant, path)
+    post("collection-work-not-employed", applicant, "/collection/work",
+         {"employed": "no", "person_category": "在校学生", "action": "refresh"})
+    post("collection-education-both", applicant, "/collection/education",
+         {"full_time-has": "yes", "part_time-has": "yes", "action": "refresh"})
+    post("collection-basic-errors", applicant, "/collection/basic",
+         {"ethnicity": "", "address": "", "action": "save"})
+    get("account-bind-phone", imported_client(app), "/account/bind-phone")
+    get("review-list", reviewer, "/review")
+    get("review-detail", reviewer, f"/review/{pending.application_id}")
+    post("review-detail-errors", reviewer, f"/review/{pending.application_id}/decide",
+         {"decision": "reject"})
+    get("review-progress", reviewer, "/review/progress")
+    return pages
+
+
+def check_html(folder: Path) -> list[dict]:
+    """vnu's messages on every .html file in `folder`, hx-* attributes left out."""
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always",
+         *sorted(str(path) for path in folder.glob("*.html"))],
+        capture_output=True, text=True, timeout=120)
+    messages = json.loads(result.stderr)["messages"]
+    return [m for m in messages if not HTMX_ATTRIBUTE.match(m.get("message", ""))]
+
+
+@pytest.mark.skipif(not shutil.which("java") or not VNU_JAR.exists(),
+                    reason="needs Java and vnu.jar: apt-get install default-jre-headless npm, then "
+                           "make install-dev (.ci/run does)")
+def test_main_pages_are_valid_html(app, tmp_path):
+    pages = rendered_pages(app)
+    expected = {"not-found": 404, "login-errors": 422, "collection-basic-errors": 422,
+                "review-detail-errors": 422}
+    for name, (status, html) in pages.items():
+        assert status == expected.get(name, 200), (name, status, html[-1000:])
+        assert html.lstrip().lower().startswith("<!doctype html>"), name
+        (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+    problems = [m for m in check_html(tmp_path) if m["type"] in ("error", "non-document-error")]
+    assert not problems, "\n".join(
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine', '')}: {m['message']}"
+        f" [{m.get('extract', '').strip()}]" for m in problems)
