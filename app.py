@@ -72,6 +72,9 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from blueprints.web import BoundedInt
+    # Every <int:…> in a URL is a row id: out of the database's range it is simply not found.
+    app.url_map.converters["int"] = BoundedInt
     from blueprints import assets
     assets.init_app(app, BASE_DIR / "static")
     from blueprints.accounts import bp as accounts_bp

@@ -8,6 +8,17 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from jinja2 import nodes
+from werkzeug.routing import IntegerConverter
+
+ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds
+
+
+class BoundedInt(IntegerConverter):
+    """<int:…> for row ids: 1 to ID_MAX. A number beyond is no route (404), never a query the
+    database refuses (500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=ID_MAX, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def is_htmx() -> bool:

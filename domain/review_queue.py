@@ -44,6 +44,13 @@ class Page:
     count_capped: bool
 
 
+def usable_date(day: date | None, errors=()) -> date | None:
+    """A date filter as typed, if it parsed and lies in a range a submission can have."""
+    if day is None or errors or not CURSOR_YEARS[0] <= day.year <= CURSOR_YEARS[1]:
+        return None
+    return day
+
+
 def _local_midnight_utc(day: date) -> datetime:
     local = datetime.combine(day, time.min, tzinfo=LOCAL_TIME)
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
@@ -87,14 +94,23 @@ def encode_cursor(application: Application) -> str:
     return f"{application.submitted_at.isoformat(timespec='microseconds')}_{application.id}"
 
 
+CURSOR_YEARS = (2000, 2200)
+ID_MAX = 2**31 - 1
+
+
 def decode_cursor(cursor: str | None):
-    if not cursor:
+    """(submitted_at, id) from a page link, or None for anything a link never holds."""
+    if not cursor or len(cursor) > 60:
         return None
     try:
         moment, ident = cursor.rsplit("_", 1)
-        return datetime.fromisoformat(moment), int(ident)
+        when, number = datetime.fromisoformat(moment), int(ident)
     except ValueError:
         return None
+    if when.tzinfo is not None or not CURSOR_YEARS[0] <= when.year <= CURSOR_YEARS[1] \
+            or not 0 < number <= ID_MAX:
+        return None
+    return when, number
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
     form.validate()  # only to parse dates; an unparsable date is simply not applied
     return form, review_queue.ListFilter(
         status=status, county=form.county.data if form.county.data in allowed else "",
-        date_from=form.date_from.data if not form.date_from.errors else None,
-        date_to=form.date_to.data if not form.date_to.errors else None,
+        date_from=review_queue.usable_date(form.date_from.data, form.date_from.errors),
+        date_to=review_queue.usable_date(form.date_to.data, form.date_to.errors),
         query=(form.q.data or "")[:40])
 
 
