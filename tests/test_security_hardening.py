@@ -4,6 +4,7 @@ guessing of the current password from a logged-in session."""
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from domain import accounts
@@ -188,3 +189,41 @@ def test_the_change_phone_password_counts_too(app, client):
         account = db.session.scalar(sa.select(Account).where(Account.id_number == id_number))
         assert account.locked_until > utcnow()
         db.session.remove()
+
+
+# 10. Headers, 11. Origin -------------------------------------------------------------------------
+
+def test_isolation_headers_everywhere_and_the_camera_only_where_photos_are_taken(app, client):
+    id_number = seeded_applicant(app, phone="13900001111")
+    login_page = client.get("/login")
+    assert login_page.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert login_page.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "camera=()" in login_page.headers["Permissions-Policy"]
+    assert login(client, id_number).status_code == 303
+    materials = client.get("/collection/materials")
+    assert "camera=(self)" in materials.headers["Permissions-Policy"]
+    assert "microphone=()" in materials.headers["Permissions-Policy"]
+    assert "camera=()" in client.get("/collection").headers["Permissions-Policy"]
+
+
+def test_logout_clears_what_the_browser_kept(app, client):
+    id_number = seeded_applicant(app, phone="13900001111")
+    assert login(client, id_number).status_code == 303
+    response = client.post("/logout")
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"}, {"Origin": "null"},
+    {"Referer": "https://evil.example/page"}, {"Origin": "http://localhost:1"},
+])
+def test_a_foreign_origin_is_refused_even_with_a_valid_token(app, client, headers):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body(page)).group(1)
+    data = {"csrf_token": token, "id_number": make_id(), "password": "x", "captcha": CAPTCHA}
+    refused = client.post("/login", data=data, headers=headers)
+    assert refused.status_code == 403 and "请求来源不正确" in body(refused)
+    same = client.post("/login", data=data, headers={"Origin": "http://localhost",
+                                                      "Referer": "http://localhost/login"})
+    assert same.status_code == 422  # through to the password check

@@ -99,7 +99,10 @@ def logout():
     logout_user()
     session.clear()
     flash("您已安全退出。", "success")
-    return redirect_to("accounts.login")
+    response = redirect_to("accounts.login")
+    # A borrowed phone keeps nothing of the person: cached pages and stored data go too.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.post("/session/keep-alive")

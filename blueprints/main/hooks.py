@@ -1,5 +1,7 @@
 """Per-request rules that hold for every page: security headers, no caching of personal data,
 and holding imported or new staff accounts on the page that finishes their set-up."""
+from urllib.parse import urlsplit
+
 from flask import redirect, request, url_for
 from flask_login import current_user
 
@@ -11,7 +13,15 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
+    # No other site's window may script ours, nor embed our photos and PDFs.
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
+# The camera only where a page captures photos; no microphone, place or payment anywhere.
+PERMISSIONS = "camera=({}), microphone=(), geolocation=(), payment=(), usb=()"
+CAMERA_PAGES = {"collection.materials_index", "collection.upload_material",
+                "collection.photo_preview"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # Every dynamic page may show personal data: never keep it in a shared cache or the
 # back-forward cache of a borrowed phone. Its content depends on the cookie and on HTMX.
@@ -44,12 +54,27 @@ def register(app):
             return redirect(url_for("accounts.change_password"), code=303)
         return None
 
+    @app.before_request
+    def refuse_foreign_origin():
+        """Behind the CSRF token, a second wall: a state-changing request that says it comes
+        from another site (Origin, or Referer when a browser sends no Origin) is refused."""
+        if request.method not in UNSAFE_METHODS:
+            return None
+        source = request.headers.get("Origin") or request.headers.get("Referer")
+        if source is None or same_origin(source, request.host_url):
+            return None
+        from blueprints.main.errors import error_response
+        return error_response(403, "请求来源不正确：请在本系统的页面上操作，不要使用其他网站上的链接或表单。")
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
         for name, value in SECURITY_HEADERS.items():
             if name not in headers:
                 headers[name] = value
+        if "Permissions-Policy" not in headers:
+            headers["Permissions-Policy"] = PERMISSIONS.format(
+                "self" if request.endpoint in CAMERA_PAGES else "")
         if app.config["HSTS"]:
             headers[HSTS[0]] = HSTS[1]
         if request.endpoint != "static":
@@ -57,3 +82,9 @@ def register(app):
                 headers["Cache-Control"] = "no-store"
             _add_vary(headers, DYNAMIC_VARY)
         return response
+
+
+def same_origin(source: str, host_url: str) -> bool:
+    """Whether an Origin or Referer names this site (scheme, host and port)."""
+    theirs, ours = urlsplit(source), urlsplit(host_url)
+    return bool(theirs.scheme) and (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
