@@ -1,12 +1,14 @@
-"""The reviewer's Excel export. Short lists stream at once; longer ones are built by a job into
-a stored file that only the reviewer who asked may download, until it expires."""
+"""The reviewer's Excel export. Short lists are built at once; longer ones by a job into a stored
+file that only the reviewer who asked may download, until it expires. ID numbers and phones are
+masked unless the reviewer ticks the box and gives a reason; every export is audit-logged with
+its row count (and the reason, for a full one)."""
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 import jobs
-from domain import review_queue
+from domain import audit, review_queue
 from domain.review_workbook import workbook_bytes
 from extensions import db
 from models import Account, StoredFile, utcnow
@@ -37,15 +39,39 @@ def too_long_to_stream(region, list_filter) -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) > limit
 
 
-def queue_export(reviewer: Account, list_filter) -> "jobs.Job":
+def audit_export(reviewer: Account, list_filter, rows: int, full: bool, reason: str,
+                 ip: str) -> None:
+    """Every export is logged with its filter and size; a full one with its reason."""
+    details = {"status": list_filter.status, "county": list_filter.county,
+               "query": bool(list_filter.query), "rows": rows, "full": full}
+    if full:
+        details["reason"] = reason
+    audit.record("review.export", actor=reviewer, ip=ip, details=details)
+
+
+def export_now(reviewer: Account, list_filter, full: bool, reason: str, ip: str) -> bytes:
+    """A short list's workbook, built in the request and logged with its row count."""
+    content, rows = workbook_bytes(review_queue.all_rows(reviewer.region, list_filter), full)
+    audit_export(reviewer, list_filter, rows, full, reason, ip)
+    db.session.commit()
+    return content
+
+
+def queue_export(reviewer: Account, list_filter, full: bool = False, reason: str = "",
+                 ip: str = "") -> "jobs.Job":
     return jobs.enqueue("review.export", created_by=reviewer, max_attempts=2,
-                        reviewer_id=reviewer.id, filter=filter_payload(list_filter))
+                        reviewer_id=reviewer.id, filter=filter_payload(list_filter),
+                        full=full, reason=reason, ip=ip)
 
 
 def build_review_export(job) -> dict:
     reviewer = db.session.get(Account, job.payload["reviewer_id"])
     list_filter = filter_from_payload(job.payload["filter"])
-    content, rows = workbook_bytes(review_queue.all_rows(reviewer.region, list_filter))
+    full = job.payload.get("full", False)
+    content, rows = workbook_bytes(review_queue.all_rows(reviewer.region, list_filter), full)
+    reviewer = db.session.get(Account, job.payload["reviewer_id"])  # the rows were let go
+    audit_export(reviewer, list_filter, rows, full, job.payload.get("reason", ""),
+                 job.payload.get("ip", ""))
     stored = StoredFile(owner_id=reviewer.id, purpose="export", filename=FILENAME,
                         content_type=XLSX, content=content, size_bytes=len(content),
                         row_count=rows, expires_at=utcnow() + timedelta(

@@ -23,6 +23,7 @@ from tests.factories import (
     material_ids,
     staff_client,
 )
+from tests.helpers import full_export
 
 INSIDE = ["530102", "530100", "530000"]
 OUTSIDE = ["530103", "530300", "530302"]
@@ -79,7 +80,7 @@ def test_reviewer_inside_the_jurisdiction_reaches_everything(app, target, region
             assert response.headers["Content-Type"] == "image/jpeg"
             assert response.headers["Cache-Control"] == "private, no-store"
 
-    response = client.get("/review/export.xlsx")
+    response = full_export(client)
     assert response.status_code == 200
     assert exported_id_numbers(response.data) == [target.id_number]
 

@@ -16,6 +16,7 @@ from domain.review_workbook import HEADER
 from extensions import db
 from models import Application, ApplicationStatus, Region, RegionLevel, Role
 from tests.factories import audit_rows, make_application, make_applications, staff_client
+from tests.helpers import full_export
 
 BASE = datetime(2025, 3, 1, 2, 0, 0)     # UTC, naive, as stored: 10:00 in Kunming
 
@@ -285,7 +286,7 @@ def test_export_is_the_filtered_list(app, prefecture_reviewer):
     rows = workbook_rows(prefecture_reviewer.get("/review/export.xlsx"))
     assert [cell.value for cell in rows[0]] == HEADER
     assert len(rows) == 1 + 5
-    rows = workbook_rows(prefecture_reviewer.get("/review/export.xlsx?county=530103"))
+    rows = workbook_rows(full_export(prefecture_reviewer, county="530103"))
     assert len(rows) == 2
     name, id_type, id_number, phone, bureau, status, submitted, unit = rows[1]
     assert name.value == "孙盘龙" and id_type.value == "居民身份证"
@@ -296,8 +297,7 @@ def test_export_is_the_filtered_list(app, prefecture_reviewer):
     assert unit.value == "云南某某会计服务有限公司"
     rows = workbook_rows(prefecture_reviewer.get("/review/export.xlsx?status=approved"))
     assert len(rows) == 2 and rows[1][5].value == "审核成功"
-    rows = workbook_rows(prefecture_reviewer.get(
-        "/review/export.xlsx", query_string={"q": panlong.id_number}))
+    rows = workbook_rows(full_export(prefecture_reviewer, q=panlong.id_number))
     assert [r[2].value for r in rows[1:]] == [panlong.id_number]
     rows = workbook_rows(prefecture_reviewer.get("/review/export.xlsx?county=530102"))
     assert len(rows) == 1 + len(wuhua)
@@ -305,7 +305,7 @@ def test_export_is_the_filtered_list(app, prefecture_reviewer):
 
 def test_export_every_row_of_a_long_list(app, county_reviewer):
     ids = many(app, 120)
-    rows = workbook_rows(county_reviewer.get("/review/export.xlsx"))
+    rows = workbook_rows(full_export(county_reviewer))
     assert len(rows) == 121
     with app.app_context():
         expected = [db.session.get(Application, i).account.id_number for i in ids]
@@ -329,7 +329,7 @@ def test_keyset_batches_of_the_export_cover_every_row_once(app):
 ])
 def test_formula_text_is_escaped(app, county_reviewer, hostile):
     person = make_application(app, submitted_at=BASE, name=hostile, unit_name=hostile)
-    rows = workbook_rows(county_reviewer.get("/review/export.xlsx"))
+    rows = workbook_rows(full_export(county_reviewer))
     name, unit = rows[1][0], rows[1][7]
     for cell in (name, unit):
         assert cell.data_type != "f", cell.value
@@ -344,6 +344,24 @@ def test_export_is_audit_logged(app, county_reviewer):
     assert entry.actor.startswith("reviewer:530102")
     assert '"county": "530102"' in entry.details and '"status": "pending"' in entry.details
     assert '"query": true' in entry.details and "张三" not in entry.details
+    assert '"rows": 1' in entry.details and '"full": false' in entry.details
+
+
+def test_the_export_is_masked_unless_asked_for_in_full_with_a_reason(app, county_reviewer):
+    person = make_application(app, submitted_at=BASE, phone="13912345678")
+    rows = workbook_rows(county_reviewer.get("/review/export.xlsx"))
+    assert rows[1][2].value == mask(person.id_number) and rows[1][3].value == "139****5678"
+    # a full export without a reason is refused, and nothing is exported
+    refused = county_reviewer.post("/review/export.xlsx", data={"full": "y", "reason": " "})
+    assert refused.status_code == 303
+    assert "请填写原因" in county_reviewer.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    rows = workbook_rows(county_reviewer.post("/review/export.xlsx", data={
+        "full": "y", "reason": "报送省财政厅复核名单"}))
+    assert rows[1][2].value == person.id_number and rows[1][3].value == "13912345678"
+    full = [e for e in audit_rows(app, "review.export") if '"full": true' in e.details]
+    assert len(full) == 1
+    assert '"reason": "报送省财政厅复核名单"' in full[0].details and '"rows": 1' in full[0].details
 
 
 # -- progress ------------------------------------------------------------------------------------

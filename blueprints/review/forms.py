@@ -1,10 +1,11 @@
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import ListWidget
 
 from blueprints.fields import (
+    BooleanField,
     DateField,
     FastCheckboxInput,
     RadioField,
@@ -29,6 +30,22 @@ class ListFilterForm(FlaskForm):
     date_to = DateField("至", validators=[Optional()], render_kw={"type": "date"})
     q = StringField("搜索", render_kw={"placeholder": "姓名、完整证件号码或手机号",
                                      "maxlength": 40})
+
+
+class ExportForm(FlaskForm):
+    """导出Excel: masked numbers, unless the reviewer asks for them in full and says why."""
+    full = BooleanField("导出完整证件号码和手机号")
+    reason = StringField("导出完整号码的原因", render_kw={"maxlength": 200,
+                                                  "placeholder": "如：报送省财政厅复核名单"})
+
+    def wants_full(self) -> bool:
+        return bool(self.full.data)
+
+    def validate_reason(self, field):
+        if self.full.data and not (field.data or "").strip():
+            raise ValidationError("导出完整证件号码和手机号时，请填写原因")
+        if field.data and len(field.data) > 200:
+            raise ValidationError("原因最多200字")
 
 
 class _Checkboxes(SelectMultipleField):

@@ -1,14 +1,14 @@
 """The reviewer's work: the list, the detail page with photos, decisions, export, progress.
 Every route is for reviewers only, and only inside their jurisdiction; anything else is 404."""
-from flask import Response, abort, flash, request
+from flask import Response, abort, flash, request, url_for
 from flask_login import current_user
 
 from blueprints.forms_util import add_error
 from blueprints.review import bp
-from blueprints.review.export import download_headers, export_response
-from blueprints.review.forms import DecisionForm, ListFilterForm
+from blueprints.review.export import download_headers
+from blueprints.review.forms import DecisionForm, ExportForm, ListFilterForm
 from blueprints.roles import role_required
-from blueprints.web import client_ip, is_htmx, redirect_to, render_page
+from blueprints.web import client_ip, is_htmx, redirect_to, redirect_url, render_page
 from domain import audit, exports, review, review_queue
 from domain.access import can_view
 from domain.id_numbers import mask
@@ -104,17 +104,23 @@ def decide(application_id):
     return redirect_to("review.list_applications")
 
 
-@bp.route("/export.xlsx")
+@bp.route("/export.xlsx", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def export():
+    """GET (a plain link) exports masked numbers; the form (POST) may ask for them in full,
+    with a reason."""
     _form, list_filter = _filter_from_request()
-    audit.record("review.export", actor=current_user, ip=client_ip(),
-                 details={"status": list_filter.status, "county": list_filter.county,
-                          "query": bool(list_filter.query)})
+    export_form = ExportForm(meta={"csrf": False})  # CSRFProtect checks every POST already
+    if request.method == "POST" and not export_form.validate():
+        for message in export_form.reason.errors or ["请刷新页面后重新导出"]:
+            flash(message, "error")
+        return redirect_url(url_for("review.list_applications", **request.args))
+    full = request.method == "POST" and export_form.wants_full()
+    reason = (export_form.reason.data or "").strip()[:200] if full else ""
     if not exports.too_long_to_stream(current_user.region, list_filter):
-        db.session.commit()
-        return export_response(current_user.region, list_filter)
-    job = exports.queue_export(current_user, list_filter)
+        content = exports.export_now(current_user, list_filter, full, reason, client_ip())
+        return Response(content, mimetype=exports.XLSX, headers=download_headers())
+    job = exports.queue_export(current_user, list_filter, full, reason, client_ip())
     db.session.commit()
     return redirect_to("review.export_status", job_id=job.id)
 
