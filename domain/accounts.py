@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from domain import audit, login_sessions, unknown_id_lock
+from domain import audit, initial_password, login_sessions, unknown_id_lock
 from domain.id_numbers import mask as mask_id
 from domain.passwords import Hasher
 from domain.phones import mask as mask_phone
@@ -43,6 +43,16 @@ def hasher() -> Hasher:
 
 def find_by_id_number(id_number: str) -> Account | None:
     return db.session.scalar(sa.select(Account).where(Account.id_number == id_number))
+
+
+def password_matches(account: Account | None, password: str) -> bool:
+    """One argon2 verification whatever the account: an unknown ID and an imported account
+    still on its initial password (checked against the ID number, see initial_password) do
+    the same work as a normal account, so the answer's timing tells nothing."""
+    if account is not None and initial_password.is_pending(account):
+        hasher().verify(None, password)  # the dummy hash: the same work as any login
+        return initial_password.matches(account, password)
+    return hasher().verify(account.password_hash if account else None, password)
 
 
 def phone_in_use(phone: str, except_account: Account | None = None) -> bool:
@@ -92,7 +102,7 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
     config = current_app.config
     account = find_by_id_number(id_number)
     now = utcnow()
-    password_ok = hasher().verify(account.password_hash if account else None, password)
+    password_ok = password_matches(account, password)
     if account is not None and account.locked_until and account.locked_until > now:
         minutes = int((account.locked_until - now).total_seconds() // 60) + 1
     else:
@@ -117,7 +127,7 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now
-    if hasher().needs_rehash(account.password_hash):
+    if not initial_password.is_pending(account) and hasher().needs_rehash(account.password_hash):
         account.password_hash = hasher().hash(password)
     audit.record("login", actor=account, subject=mask_id(id_number), ip=ip)
     return account
@@ -158,7 +168,7 @@ def may_receive_reset_code(id_number: str, phone: str) -> bool:
 
 
 def change_password(account: Account, old: str, new: str, ip: str) -> None:
-    if not hasher().verify(account.password_hash, old):
+    if not password_matches(account, old):
         raise AccountProblem("old_password", "当前密码不正确")
     _set_password(account, new, keep_session=account.session_token)
     audit.record("password.change", actor=account, subject=mask_id(account.id_number), ip=ip)
@@ -166,7 +176,7 @@ def change_password(account: Account, old: str, new: str, ip: str) -> None:
 
 
 def change_phone(account: Account, password: str, new_phone: str, sms_code: str, ip: str) -> None:
-    if not hasher().verify(account.password_hash, password):
+    if not password_matches(account, password):
         raise AccountProblem("password", "登录密码不正确")
     if new_phone == account.phone:
         raise AccountProblem("phone", "新手机号与当前绑定的手机号相同")

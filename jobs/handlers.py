@@ -6,7 +6,7 @@ HANDLERS = {
     "sms.code": "domain.code_delivery:deliver_code",
     "notice.decision": "domain.notices:deliver_decision_notice",
     "review.export": "domain.exports:build_review_export",
-    "archive.import": "domain.archive_import:run_import_job",
+    "archive.import": "domain.archive_uploads:run_import_job",
     "maintenance.purge": "domain.maintenance:purge_job",
 }
 
