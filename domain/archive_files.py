@@ -1,5 +1,6 @@
 """Archive files as administrators have them, read row by row so that a province's file
-(400,000 rows) takes little memory: CSV in UTF-8 (with or without BOM) or GBK/GB18030, or XLSX.
+(400,000 rows) takes little memory: CSV in UTF-8 (with or without BOM) or GBK/GB18030, separated
+by commas, tabs or semicolons, or XLSX.
 And the file of rejected rows, written so that Excel opens it and keeps the ID numbers intact."""
 import codecs
 import csv
@@ -108,7 +109,10 @@ def _open_csv(stream: BinaryIO):
     encoding, lines = _encoding_and_lines(stream)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
-        reader = csv.reader(text)
+        first_line = text.readline()
+        text.seek(0)
+        # Excel's 文本文件（制表符分隔） and European CSVs use other separators.
+        reader = csv.reader(text, delimiter=max(",\t;", key=first_line.count))
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
             raise UnreadableFile("文件是空的，或第一行不是列名。第一行应为：" + "、".join(COLUMNS))

@@ -27,6 +27,9 @@ from models import Account, ArchiveRecord, Role, utcnow
 BATCH_ROWS = 2000
 REJECTED_KEPT = 200          # rejected rows kept in the report (all of them are in the file)
 BATCH_TRIES = 3              # a batch that met a concurrent registration is read and tried again
+# PostgreSQL's statistics are refreshed after this many rows written (autovacuum may lag behind
+# a bulk load, or be off): stale ones make the batch's IN (…) lookups scan whole tables.
+ANALYSE_AFTER_ROWS = 50_000
 ACCEPTED, UNCHANGED = "accepted", "unchanged"
 
 
@@ -78,19 +81,31 @@ def import_archive(archive: ArchiveFile, *, rejected_file: RejectedRows | None =
     """Import every row; commit after each batch (`on_batch` runs inside its transaction)."""
     report = ImportReport(total=archive.total)
     rejections = _Rejections(report, rejected_file, on_rejected)
-    batch = []
+    batch, unanalysed = [], 0
     for numbered in archive.rows:
         batch.append(numbered)
         if len(batch) == BATCH_ROWS:
-            _import_batch(batch, report, rejections, on_batch)
+            unanalysed += _import_batch(batch, report, rejections, on_batch)
             batch = []
+            if unanalysed >= ANALYSE_AFTER_ROWS:
+                unanalysed = _analyse()
     if batch or report.done == 0:
-        _import_batch(batch, report, rejections, on_batch)
+        unanalysed += _import_batch(batch, report, rejections, on_batch)
+    if unanalysed >= BATCH_ROWS:
+        _analyse()
     report.total = report.done
     return report
 
 
-def _import_batch(batch, report, rejections, on_batch) -> None:
+def _analyse() -> int:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("ANALYZE accounts, archive_records"))
+        db.session.commit()
+    return 0
+
+
+def _import_batch(batch, report, rejections, on_batch) -> int:
+    """Import one batch in one transaction; return how many rows it wrote."""
     problems, clean = [], []
     for number, row, cells in batch:
         try:
@@ -99,7 +114,7 @@ def _import_batch(batch, report, rejections, on_batch) -> None:
             problems.append((number, row, cells, str(problem)))
     for attempt in range(BATCH_TRIES):
         try:
-            outcomes = _write([row for *_rest, row in clean])
+            outcomes, written = _write([row for *_rest, row in clean])
             after = _after(report, len(batch), outcomes, len(problems))
             if on_batch is not None:
                 on_batch(after)
@@ -114,6 +129,7 @@ def _import_batch(batch, report, rejections, on_batch) -> None:
                           in zip(clean, outcomes) if outcome not in (ACCEPTED, UNCHANGED)]
     for number, row, cells, reason in sorted(refused, key=lambda item: item[0]):
         rejections.add(number, row, cells, reason)
+    return written
 
 
 def _after(report: ImportReport, rows: int, outcomes: list[str], problems: int) -> ImportReport:
@@ -126,11 +142,12 @@ def _after(report: ImportReport, rows: int, outcomes: list[str], problems: int) 
                         - accepted - unchanged)
 
 
-def _write(clean: list[dict]) -> list[str]:
+def _write(clean: list[dict]) -> tuple[list[str], int]:
     """Decide every row of the batch against what is stored and what the batch itself adds,
-    then write: one INSERT executemany for accounts, one for records, one UPDATE for records."""
+    then write: one INSERT executemany for accounts, one for records, one UPDATE for records.
+    Returns each row's outcome and the number of rows written."""
     if not clean:
-        return []
+        return [], 0
     if db.session.get_bind().dialect.name == "postgresql":
         # Two imports at once take turns batch by batch, each reading what the other wrote.
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(7310002)"))
@@ -144,8 +161,7 @@ def _write(clean: list[dict]) -> list[str]:
                       ArchiveRecord.certificate_number, ArchiveRecord.obtained_on)
             .where(ArchiveRecord.id_number.in_(ids)))})
     outcomes = [batch.decide(row) for row in clean]
-    batch.flush()
-    return outcomes
+    return outcomes, batch.flush()
 
 
 class _Batch:
@@ -192,7 +208,7 @@ class _Batch:
             self.changed_records[record.id] = {"id": record.id, **values}
             self.records[key] = SimpleNamespace(**{**vars(record), **values})
 
-    def flush(self) -> None:
+    def flush(self) -> int:
         now = utcnow()
         if self.new_accounts:
             db.session.execute(sa.insert(Account), [dict(
@@ -208,6 +224,7 @@ class _Batch:
                 imported_at=now) for r in self.new_records.values()])
         if self.changed_records:
             db.session.execute(sa.update(ArchiveRecord), list(self.changed_records.values()))
+        return len(self.new_accounts) + len(self.new_records) + len(self.changed_records)
 
 
 # --- the three ways in: rows (tests), a file (CLI), an uploaded file (a job) ------------------

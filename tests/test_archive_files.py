@@ -178,6 +178,16 @@ def test_every_refusal_says_what_to_do(app, tmp_path, kind):
     assert "姓名只能包含汉字、字母和间隔号" in reasons[6]
 
 
+@pytest.mark.parametrize("separator", ["\t", ";"])
+def test_tab_and_semicolon_separated_files_in_gbk(app, tmp_path, separator):
+    lines = [HEADER, ["王五", ID_A, "中级", "Z1", "2010-05-01"], ["赵六", ID_B, "初级", "C2", ""]]
+    path = tmp_path / "archive.txt"
+    path.write_bytes("\r\n".join(separator.join(line) for line in lines).encode("gbk"))
+    counts, reasons = run_import(app, path)
+    assert counts == {"accepted": 2, "unchanged": 0, "rejected": 0}, reasons
+    assert account_names(app) == {ID_A: "王五", ID_B: "赵六"}
+
+
 @pytest.mark.parametrize("content, filename, words", [
     (b"", "archive.csv", "第一行应为"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "archive.xls", "“另存为”.xlsx或CSV"),
@@ -269,3 +279,21 @@ def test_a_batch_that_meets_a_registration_is_read_again(app, tmp_path, monkeypa
     assert counts == {"accepted": 1, "unchanged": 0, "rejected": 1}
     assert "已有姓名不同的账号" in reasons[3]
     assert account_names(app) == {ID_A: "王五", ID_B: "另一人"}
+
+
+def test_statistics_are_refreshed_as_the_tables_grow(app, tmp_path, monkeypatch):
+    """PostgreSQL's planner needs fresh statistics for the batches' IN (…) lookups; the import
+    asks for them every ANALYSE_AFTER_ROWS rows written and at the end (nothing on SQLite)."""
+    monkeypatch.setattr(archive_import, "BATCH_ROWS", 2)
+    monkeypatch.setattr(archive_import, "ANALYSE_AFTER_ROWS", 8)
+    calls = []
+    original = archive_import._analyse
+    monkeypatch.setattr(archive_import, "_analyse", lambda: calls.append(1) or original())
+    rows = [[f"李{chr(0x4e00 + n)}", make_id(seq=f"{n:03d}"), "中级", f"Z{n}", "2010-01-01"]
+            for n in range(5)]                   # 10 rows written: 8 in two batches, then 2
+    path = write_archive(tmp_path / "archive", "csv", rows)
+    assert run_import(app, path)[0]["accepted"] == 5
+    assert len(calls) == 2
+    calls.clear()
+    assert run_import(app, path)[0]["unchanged"] == 5     # nothing written: nothing to refresh
+    assert calls == []

@@ -182,9 +182,10 @@ def test_progress_is_committed_after_every_batch(app, admin, monkeypatch):
     original = archive_import._import_batch
 
     def watched(batch, report, rejections, on_batch):
-        original(batch, report, rejections, on_batch)
+        written = original(batch, report, rejections, on_batch)
         with db.engine.connect() as other:   # what the progress page would read now
             seen.append(other.execute(sa.select(Job.result)).scalar_one())
+        return written
 
     monkeypatch.setattr(archive_import, "_import_batch", watched)
     rows = [[f"李{chr(0x4e00 + n)}", make_id(seq=f"{n:03d}"), "中级", f"Z{n}", "2010-01-01"]
