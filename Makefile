@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
+.PHONY: run test test-production prod-local prod-down install install-dev db bench bench-images bench-review bench-import clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ bench-images: install-dev
 
 bench-review: install-dev
 	$(BIN)/python bench/review_bench.py
+
+bench-import: install-dev
+	$(BIN)/python bench/import_bench.py
 
 clean:
 	rm -rf $(VENV) instance test-results .pytest_cache
