@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test lint check-html test-production prod-local prod-down install install-dev \
-	install-precheck db bench bench-images bench-review bench-precheck clean
+	install-precheck db bench bench-images bench-review bench-precheck bench-import clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,9 @@ bench-review: install-dev
 
 bench-precheck: install-dev install-precheck
 	$(BIN)/python bench/precheck_bench.py
+
+bench-import: install-dev
+	$(BIN)/python bench/import_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules instance test-results .pytest_cache

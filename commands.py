@@ -29,18 +29,29 @@ def load_regions_command():
 
 @accounts_cli.command("import-archive")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_archive_command(path):
-    """Import existing accountants from a CSV or XLSX file (姓名,证件号码,资格级别,证书编号,取得日期)."""
+@click.option("--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the rejected rows here (CSV for Excel, with a 拒绝原因 column)")
+def import_archive_command(path, rejected_path):
+    """Import existing accountants from a CSV or XLSX file (姓名,证件号码,资格级别,证书编号,取得日期).
+    Prints each rejected row with its reason as it goes, progress on stderr, then the counts."""
     from domain.archive_import import import_file
+    shown = {"rows": 0}
+
+    def progress(report):
+        if report.done - shown["rows"] >= 10000:
+            shown["rows"] = report.done
+            click.echo(f"  {report.done} / {report.total} rows", err=True)
+
     try:
-        report = import_file(path)
+        report = import_file(path, rejected_path=rejected_path, on_batch=progress,
+                             on_rejected=lambda row, reason: click.echo(f"  row {row}: {reason}"))
     except ValueError as problem:
         raise click.ClickException(str(problem)) from None
     click.echo(f"accepted: {report.accepted}")
     click.echo(f"unchanged: {report.unchanged}")
-    click.echo(f"rejected: {len(report.rejected)}")
-    for row, reason in report.rejected:
-        click.echo(f"  row {row}: {reason}")
+    click.echo(f"rejected: {report.rejected_count}")
+    if rejected_path and report.rejected_count:
+        click.echo(f"rejected rows written to {rejected_path}")
 
 
 @accounts_cli.command("create-staff")

@@ -126,6 +126,10 @@ class Config:
     # Reviewer exports up to this many rows stream at once; larger ones are built by a job.
     EXPORT_SYNC_MAX_ROWS = _env_int("EXPORT_SYNC_MAX_ROWS", 2000)
     EXPORT_KEEP_HOURS = _env_int("EXPORT_KEEP_HOURS", 24)
+    # Archive files uploaded by administrators (nginx allows this much on that one address),
+    # and how long they and their rejected-rows files are kept.
+    ARCHIVE_MAX_BYTES = _env_int("ARCHIVE_MAX_BYTES", 32 * 1024 * 1024)
+    ARCHIVE_KEEP_DAYS = _env_int("ARCHIVE_KEEP_DAYS", 7)
 
     HSTS = False
 

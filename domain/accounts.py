@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 import jobs
-from domain import audit, login_lock, login_sessions
+from domain import audit, initial_password, login_lock, login_sessions
 from domain.id_numbers import mask as mask_id
 from domain.passwords import Hasher
 from domain.phones import mask as mask_phone
@@ -43,6 +43,16 @@ def hasher() -> Hasher:
 
 def find_by_id_number(id_number: str) -> Account | None:
     return db.session.scalar(sa.select(Account).where(Account.id_number == id_number))
+
+
+def password_matches(account: Account | None, password: str) -> bool:
+    """One argon2 verification whatever the account: an unknown ID and an imported account
+    still on its initial password (checked against the ID number, see initial_password) do
+    the same work as a normal account, so the answer's timing tells nothing."""
+    if account is not None and initial_password.is_pending(account):
+        hasher().verify(None, password)  # the dummy hash: the same work as any login
+        return initial_password.matches(account, password)
+    return hasher().verify(account.password_hash if account else None, password)
 
 
 def phone_in_use(phone: str, except_account: Account | None = None) -> bool:
@@ -96,7 +106,7 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
     person can still reset by SMS."""
     account = find_by_id_number(id_number)
     now = utcnow()
-    password_ok = hasher().verify(account.password_hash if account else None, password)
+    password_ok = password_matches(account, password)
     minutes = login_lock.minutes_locked(account, id_number)
     if minutes:
         audit.record("login.locked", actor=account, subject=mask_id(id_number), ip=ip)
@@ -113,7 +123,7 @@ def authenticate(id_number: str, password: str, ip: str) -> Account:
         raise LoginRefused("该账号已停用，请联系所在地财政局会计管理部门")
     login_lock.clear(account)
     account.last_login_at = now
-    if hasher().needs_rehash(account.password_hash):
+    if not initial_password.is_pending(account) and hasher().needs_rehash(account.password_hash):
         account.password_hash = hasher().hash(password)
     audit.record("login", actor=account, subject=mask_id(id_number), ip=ip)
     return account
@@ -133,7 +143,7 @@ def check_current_password(account: Account, password: str, field: str, ip: str,
     """The password a logged-in person types to confirm a change. Wrong ones count like wrong
     logins; the lock ends every session and tells the bound phone."""
     minutes = login_lock.minutes_locked(account, account.id_number)
-    if not minutes and hasher().verify(account.password_hash, password):
+    if not minutes and password_matches(account, password):
         return
     if not minutes:
         minutes = login_lock.count_failure(account, account.id_number)

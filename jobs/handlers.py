@@ -7,7 +7,7 @@ HANDLERS = {
     "notice.decision": "domain.notices:deliver_decision_notice",
     "notice.account_locked": "domain.notices:deliver_lock_notice",
     "review.export": "domain.exports:build_review_export",
-    "archive.import": "domain.archive_import:run_import_job",
+    "archive.import": "domain.archive_uploads:run_import_job",
     "maintenance.purge": "domain.maintenance:purge_job",
 }
 

@@ -290,7 +290,8 @@ def test_import_results_page_lists_archive_imports(app, admin, tmp_path):
         result = cli(app, "accounts", "import-archive", str(path))
         assert result.exit_code == 0, result.output
     page = text(client.get("/admin/imports"))
-    rows = re.findall(r"<tr><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", page)
+    rows = re.findall(r"<td>archive.csv</td>\s*<td>服务器命令导入</td>\s*"
+                      r"<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page)
     assert rows == [("0", "2", "1"), ("2", "0", "1")]          # newest first
     assert "尚无导入记录" not in page
 

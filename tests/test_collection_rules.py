@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from domain import choices, clock
-from domain.archive_import import import_rows, initial_password
+from domain.archive_import import import_rows
+from domain.initial_password import derive as initial_password
 from domain.regions import counties_of, prefectures
 from tests.collection_pages import (
     CREDIT_CODE,

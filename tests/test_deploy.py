@@ -39,6 +39,20 @@ def test_upload_limit_matches_the_app():
     assert int(size) * 1024 * 1024 == Config.MAX_CONTENT_LENGTH
 
 
+def test_the_archive_upload_has_its_own_larger_limit_and_the_same_proxying():
+    text = SITE.read_text()
+    archive = text[text.index("location = /admin/imports {"):]
+    archive = archive[:archive.index("}") + 1]
+    size = re.search(r"client_max_body_size (\d+)m;", archive).group(1)
+    assert int(size) * 1024 * 1024 == Config.ARCHIVE_MAX_BYTES
+    general = text[text.index("location / {"):]
+    general = general[:general.index("}") + 1]
+    proxying = [line.strip() for line in general.splitlines()[1:-1]
+                if line.strip().startswith("proxy_")]
+    assert [line.strip() for line in archive.splitlines()
+            if line.strip().startswith("proxy_")] == proxying
+
+
 def test_nginx_sets_the_forwarded_address_itself():
     text = SITE.read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in text

@@ -206,11 +206,12 @@ def test_import_skips_rows_of_empty_cells_in_csv(app, tmp_path):
     assert list(reasons) == [4] and "资格级别“特级”" in reasons[4]
 
 
-def test_import_missing_columns(app, tmp_path):
+def test_import_missing_columns_refuses_the_file(app, tmp_path):
     path = write_csv(tmp_path / "short.csv", [row[:4] for row in ROWS[:2]], header=HEADER[:4])
-    counts, reasons = import_archive(app, path)
-    assert counts == {"accepted": 0, "unchanged": 0, "rejected": 2}
-    assert all("缺少列：取得日期" == reason for reason in reasons.values())
+    result = cli(app, "accounts", "import-archive", str(path))
+    assert result.exit_code == 1
+    assert "文件缺少列：取得日期。第一行应为列名：姓名、证件号码、资格级别、证书编号、取得日期" \
+        in result.output
     assert table_counts(app) == (0, 0)
 
 
@@ -268,7 +269,7 @@ def test_import_never_takes_over_someone_elses_account(app, client, outbox, tmp_
     ])
     counts, reasons = import_archive(app, path)
     assert counts == {"accepted": 1, "unchanged": 0, "rejected": 2}
-    assert "姓名不同" in reasons[2] and "姓名不同" in reasons[3]
+    assert "已有姓名不同的账号" in reasons[2] and "已是工作人员账号" in reasons[3]
     assert [r.level for r in records_of(app, ID_WANG)] == ["初级"]
     assert records_of(app, ID_ZHAO) == []
     for before in (registered, staff):

@@ -385,7 +385,8 @@ def test_the_archive_import_runs_as_a_job(app, ctx):
     db.session.commit()
     row = job_row(app, job.id)
     assert row.status == JobStatus.DONE
-    assert row.result == {"accepted": 1, "unchanged": 0, "rejected": []}
+    assert row.result == {"total": 1, "done": 1, "accepted": 1, "unchanged": 0, "rejected": 0,
+                          "rejected_rows": [], "rejected_file_id": None, "file": "archive.csv"}
 
 
 def test_purge_removes_what_is_past_its_retention(app, ctx):

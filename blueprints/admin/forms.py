@@ -1,8 +1,13 @@
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from blueprints.fields import SelectField, StringField
+from domain.archive_files import UnreadableFile
+from domain.archive_uploads import check_upload
 from extensions import db
 from models import Region, RegionLevel
 
@@ -39,3 +44,20 @@ class RegionForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.region.choices = region_choices()
+
+
+class ArchiveUploadForm(FlaskForm):
+    """The archive file; `content` holds its bytes once validated."""
+    archive = FileField("档案文件")
+    content = b""
+
+    def validate_archive(self, field):
+        upload = field.data
+        if not isinstance(upload, FileStorage) or not upload.filename:
+            raise ValidationError("请选择要上传的档案文件（CSV或Excel .xlsx）")
+        content = upload.read()
+        try:
+            check_upload(upload.filename, content)
+        except UnreadableFile as problem:
+            raise ValidationError(str(problem)) from None
+        self.content = content

@@ -1,22 +1,23 @@
-"""Administration: staff accounts and archive import results. Administrators do not review."""
-import json
+"""Administration: staff accounts, the archive import, background jobs. Administrators do not
+review."""
+from urllib.parse import quote
 
-import sqlalchemy as sa
-from flask import abort, flash, render_template
+from flask import Response, abort, current_app, flash, render_template, request
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.admin import bp
-from blueprints.admin.forms import RegionForm, StaffForm
+from blueprints.admin.forms import ArchiveUploadForm, RegionForm, StaffForm
 from blueprints.forms_util import add_error
 from blueprints.roles import role_required
 from blueprints.web import client_ip, redirect_to, render_page
-from domain import job_admin, staff
+from domain import archive_uploads, audit, job_admin, staff
 from domain.accounts import AccountProblem
 from domain.id_numbers import InvalidIdNumber
 from domain.person_names import InvalidName
 from domain.phones import InvalidPhone
-from extensions import db
-from models import AuditEntry, Role
+from extensions import csrf, db
+from models import Role
 
 
 def _staff_or_404(account_id):
@@ -91,13 +92,70 @@ def reset_password(account_id):
     return render_template("admin/one_time_password.html", account=account, password=password)
 
 
-@bp.route("/imports")
+@bp.get("/imports")
 @role_required(Role.ADMIN)
 def imports():
-    rows = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "archive.import")
-                              .order_by(AuditEntry.id.desc()).limit(100))
-    runs = [(row, json.loads(row.details or "{}")) for row in rows]
-    return render_template("admin/imports.html", runs=runs)
+    return _imports_page(ArchiveUploadForm())
+
+
+def _imports_page(form, status=200):
+    return render_page("admin/imports.html", block="form", form=form, status=status,
+                       runs=archive_uploads.recent_runs(), max_size=_archive_max_size())
+
+
+def _archive_max_size() -> str:
+    limit = current_app.config["ARCHIVE_MAX_BYTES"]
+    return f"{limit // 1048576}MB" if limit >= 1048576 else f"{limit // 1024}KB"
+
+
+# Exempt from the global CSRF check only because that check reads the body before this view
+# may raise the size limit; the form checks its CSRF token itself.
+@bp.post("/imports")
+@csrf.exempt
+@role_required(Role.ADMIN)
+def upload_archive():
+    request.max_content_length = current_app.config["ARCHIVE_MAX_BYTES"]
+    try:
+        form = ArchiveUploadForm()
+    except RequestEntityTooLarge:
+        form = ArchiveUploadForm(formdata=None)
+        add_error(form.archive, f"文件超过{_archive_max_size()}，请把档案拆成几个较小的文件分别上传")
+        return _imports_page(form, 413)
+    if not form.validate_on_submit():
+        return _imports_page(form, 422)
+    job = archive_uploads.queue_upload(current_user, form.archive.data.filename, form.content,
+                                       client_ip())
+    db.session.commit()
+    return redirect_to("admin.import_status", job_id=job.id)
+
+
+def _import_job_or_404(job_id):
+    job = archive_uploads.import_job(job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/imports/<int:job_id>")
+@role_required(Role.ADMIN)
+def import_status(job_id):
+    return render_page("admin/import_status.html", block="status",
+                       job=_import_job_or_404(job_id))
+
+
+@bp.get("/imports/<int:job_id>/rejected.csv")
+@role_required(Role.ADMIN)
+def rejected_rows(job_id):
+    stored = archive_uploads.rejected_rows_file(_import_job_or_404(job_id))
+    if stored is None:
+        abort(404)
+    audit.record("archive.rejected_download", actor=current_user, subject=stored.filename[:120],
+                 ip=client_ip(), details={"job": job_id, "rows": stored.row_count})
+    db.session.commit()
+    return Response(stored.content, mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=rejected-rows.csv; "
+                               f"filename*=UTF-8''{quote(stored.filename)}",
+        "Cache-Control": "private, no-store"})
 
 
 @bp.route("/jobs")
