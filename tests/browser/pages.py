@@ -242,7 +242,8 @@ def log_in(page: Page, person: Person, check=None):
 def imported_person(app, id_number: str, name: str = "李四") -> Person:
     """An existing accountant from the archive import (domain.archive_import), who must bind a
     phone and set a password before anything else; the initial password is the ID's last 6."""
-    from domain.archive_import import import_rows, initial_password
+    from domain.archive_import import import_rows
+    from domain.initial_password import derive as initial_password
     with app.app_context():
         report = import_rows([{"姓名": name, "证件号码": id_number, "资格级别": "中级",
                                "证书编号": "ZJ0001", "取得日期": "2010-05-01"}])
