@@ -23,6 +23,7 @@ class Purpose(enum.StrEnum):
     BIND = "bind"
     RESET = "reset"
     CHANGE_PHONE = "change-phone"
+    STAFF_LOGIN = "staff-login"
 
 
 class CodeProblem(ValueError):

@@ -19,6 +19,7 @@ PURPOSE_WORDS = {
     Purpose.BIND: "绑定手机号",
     Purpose.RESET: "找回密码",
     Purpose.CHANGE_PHONE: "更换手机号",
+    Purpose.STAFF_LOGIN: "登录审核管理端",
 }
 
 

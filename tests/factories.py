@@ -333,6 +333,7 @@ def make_staff(app, role=Role.REVIEWER, region="530102", name=None,
 
 
 def log_in(client, person) -> None:
+    """Log in through /login (staff also type the code sent to their phone: helpers.login)."""
     response = login(client, person.id_number, person.password)
     assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
 

@@ -297,13 +297,13 @@ def test_the_decision_notice_is_sent_by_a_job(app, outbox):
 def test_a_notice_that_never_gets_out_is_shown_to_administrators(app, outbox, monkeypatch):
     person = make_application(app)
     reviewer, _ = staff_client(app)
+    admin, _ = staff_client(app, Role.ADMIN, "530000")
     monkeypatch.setitem(app.config, "SMS_OUTBOX", None)  # every delivery fails
     response = decide(reviewer, person.application_id)
     assert response.status_code == 303  # the decision stands; the notice is the job's business
     assert application_row(app, person.application_id)["status"] == "approved"
     [job] = all_jobs(app, "notice.decision")
     assert job.status == JobStatus.FAILED
-    admin, _ = staff_client(app, Role.ADMIN, "530000")
     page = body(admin.get("/admin/jobs"))
     assert "审核结果通知" in page and "失败 1" in page
     # the outbox is back: the administrator queues it again and it goes out

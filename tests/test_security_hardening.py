@@ -227,3 +227,35 @@ def test_a_foreign_origin_is_refused_even_with_a_valid_token(app, client, header
     same = client.post("/login", data=data, headers={"Origin": "http://localhost",
                                                       "Referer": "http://localhost/login"})
     assert same.status_code == 422  # through to the password check
+
+
+# 6. Staff confirm every login with a code to their bound phone -----------------------------------
+
+def test_staff_need_the_code_sent_to_their_phone(app, client, outbox):
+    from tests.factories import make_staff
+    member = make_staff(app)
+    response = login(client, member.id_number, member.password, second_factor=False)
+    assert response.status_code == 303 and response.headers["Location"] == "/login/verify"
+    assert client.get("/review").status_code == 303  # not logged in yet
+    page = client.get("/login/verify")
+    assert "验证码已发送至" in body(page) and member.phone[-4:] in body(page)
+    [message] = [m for m in outbox_messages(outbox) if m["to"] == member.phone]
+    assert "登录审核管理端" in message["body"]
+    wrong = client.post("/login/verify", data={"sms_code": "000000"})
+    assert wrong.status_code == 422 and "验证码不正确" in body(wrong)
+    code = re.search(r"验证码(\d{6})", message["body"]).group(1)
+    done = client.post("/login/verify", data={"sms_code": code})
+    assert done.status_code == 303 and done.headers["Location"] == "/home"
+    assert client.get("/review").status_code == 200
+
+
+def test_the_code_step_expires_and_cannot_be_used_without_the_password(app, client):
+    assert client.get("/login/verify").status_code == 303  # nothing pending: back to login
+    assert client.post("/login/verify", data={"sms_code": "123456"}).status_code == 303
+
+
+def test_applicants_log_in_with_their_password_alone(app, client, outbox):
+    id_number = seeded_applicant(app, phone="13900001111")
+    response = login(client, id_number, second_factor=False)
+    assert response.headers["Location"] == "/home"
+    assert outbox_messages(outbox) == []

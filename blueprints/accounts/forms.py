@@ -87,6 +87,13 @@ class NewPasswordMixin:
             raise ValidationError("两次输入的密码不一致")
 
 
+class SecondFactorForm(FlaskForm):
+    sms_code = sms_code_field()
+
+    def validate_sms_code(self, field):
+        _required(self, field, "请填写短信中的6位验证码")
+
+
 class LoginForm(FlaskForm):
     id_number = id_number_field()
     password = PasswordField("密码", render_kw={"autocomplete": "current-password",

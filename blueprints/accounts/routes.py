@@ -18,8 +18,16 @@ from blueprints.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
     RegisterForm,
+    SecondFactorForm,
 )
-from blueprints.accounts.sms_step import captcha_solved, current_result, send
+from blueprints.accounts.sms_step import (
+    SendResult,
+    captcha_solved,
+    current_result,
+    remember_code_job,
+    result_of,
+    send,
+)
 from blueprints.forms_util import add_error
 from blueprints.web import (
     client_ip,
@@ -31,9 +39,9 @@ from blueprints.web import (
     render_page,
     safe_next,
 )
-from domain import accounts, captcha, login_sessions
+from domain import accounts, captcha, login_sessions, second_factor
 from extensions import db
-from sms import CodeProblem, Purpose
+from sms import CodeProblem, LimitExceeded, Purpose
 
 
 def _form_page(template, form, status=200, sms=None, **context):
@@ -79,8 +87,62 @@ def submit_login():
     except accounts.LoginRefused as refused:
         form.captcha.data = ""
         return invalid(LOGIN, block="form", form=form, sms=None, refused=refused.message)
+    if second_factor.needed(account):
+        session.clear()
+        try:
+            remember_code_job(second_factor.begin(session, account, safe_next(form.next.data),
+                                                  client_ip()))
+        except LimitExceeded as limit:
+            flash(f"{limit.message}；一分钟内收到的验证码仍然有效。", "error")
+        return redirect_to("accounts.verify_login")
     _log_in(account)
     return redirect_url(safe_next(form.next.data) or url_for("main.home"))
+
+
+VERIFY = "accounts/verify_login.html"
+
+
+def _verify_page(form, status=200, sms=None):
+    try:
+        waiting = second_factor.pending(session)
+    except second_factor.SecondFactorExpired:
+        flash("登录已超时，请重新输入证件号码和密码。", "error")
+        return redirect_to("accounts.login")
+    if status == 422:
+        return invalid(VERIFY, block="form", form=form, sms=sms, phone=waiting.account.phone)
+    return render_page(VERIFY, block="form", status=status, form=form,
+                       sms=sms or current_result(), phone=waiting.account.phone)
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+@limit_posts_per_address("LOGIN_IP_LIMIT")
+def verify_login():
+    """Staff: the code sent to their bound phone, after the password."""
+    form = SecondFactorForm()
+    if not form.validate_on_submit():
+        return _verify_page(form, 422 if form.is_submitted() else 200)
+    try:
+        waiting = second_factor.confirm(session, form.sms_code.data, client_ip())
+    except second_factor.SecondFactorExpired:
+        return _verify_page(form)
+    except CodeProblem as problem:
+        add_error(form.sms_code, str(problem))
+        return _verify_page(form, 422)
+    _log_in(waiting.account)
+    return redirect_url(waiting.next_url or url_for("main.home"))
+
+
+@bp.post("/login/verify/send-code")
+@limit_posts_per_address("LOGIN_IP_LIMIT")
+def resend_login_code():
+    try:
+        job = second_factor.resend(session, client_ip())
+    except second_factor.SecondFactorExpired:
+        return _verify_page(SecondFactorForm())
+    except LimitExceeded as limit:
+        return _verify_page(SecondFactorForm(), 429, SendResult(429, limit.message))
+    remember_code_job(job)
+    return _verify_page(SecondFactorForm(), 200, result_of(job))
 
 
 def _log_in(account):

@@ -85,5 +85,10 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
     audit.record("sms.send", actor=account, subject=mask(phone), ip=client_ip(),
                  details={"purpose": str(purpose)})
     db.session.commit()
-    session[_JOB_KEY] = job.id
+    remember_code_job(job)
     return result_of(job)
+
+
+def remember_code_job(job) -> None:
+    """This browser may ask how its code is getting on (/sms-status), and only this one."""
+    session[_JOB_KEY] = job.id
