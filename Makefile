@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-production prod-local prod-down install install-dev db bench bench-images bench-review clean
+.PHONY: run test test-production prod-local prod-down install install-dev install-bench db bench bench-images bench-review bench-surge bench-faults clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# The load generator (locust) and py-spy live in a virtualenv of their own: see bench/requirements.txt.
+.venv-bench/.installed: bench/requirements.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q --upgrade pip
+	.venv-bench/bin/pip install -q -r bench/requirements.txt
+	touch $@
+
+install-bench: .venv-bench/.installed
 
 db: install
 	$(FLASK) db upgrade
@@ -54,5 +63,13 @@ bench-images: install-dev
 bench-review: install-dev
 	$(BIN)/python bench/review_bench.py
 
+# The deadline surge and the faults against `make prod-local` on their own ports and database
+# (bench/surge/shape.py: 9443, kjxx_surge, Redis db 4); each prints its numbers (bench/README.md).
+bench-surge: install-dev install-bench
+	$(BIN)/python bench/surge/surge.py $(SURGE_ARGS)
+
+bench-faults: install-dev install-bench
+	$(BIN)/python bench/surge/faults.py $(or $(FAULTS),all) $(FAULT_ARGS)
+
 clean:
-	rm -rf $(VENV) instance test-results .pytest_cache
+	rm -rf $(VENV) .venv-bench instance test-results .pytest_cache
