@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test lint check-html test-production prod-local prod-down install install-dev \
-	install-precheck db bench bench-images bench-review bench-precheck bench-import clean
+	install-precheck install-bench db bench bench-images bench-review bench-precheck \
+	bench-import bench-surge bench-faults clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,15 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 install-precheck: $(VENV)/.installed-precheck
+
+# The load generator (locust) and py-spy live in a virtualenv of their own: see bench/requirements.txt.
+.venv-bench/.installed: bench/requirements.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q --upgrade pip
+	.venv-bench/bin/pip install -q -r bench/requirements.txt
+	touch $@
+
+install-bench: .venv-bench/.installed
 
 db: install
 	$(FLASK) db upgrade
@@ -83,5 +93,13 @@ bench-precheck: install-dev install-precheck
 bench-import: install-dev
 	$(BIN)/python bench/import_bench.py
 
+# The deadline surge and the faults against `make prod-local` on their own ports and database
+# (bench/surge/shape.py: 9443, kjxx_surge, Redis db 4); each prints its numbers (bench/README.md).
+bench-surge: install-dev install-bench
+	$(BIN)/python bench/surge/surge.py $(SURGE_ARGS)
+
+bench-faults: install-dev install-bench
+	$(BIN)/python bench/surge/faults.py $(or $(FAULTS),all) $(FAULT_ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules instance test-results .pytest_cache
+	rm -rf $(VENV) .venv-bench node_modules instance test-results .pytest_cache

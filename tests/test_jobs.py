@@ -254,6 +254,19 @@ def test_while_a_code_is_retried_the_page_says_it_is_on_its_way(app, client, twi
     assert "hx-get" not in body(status)  # polling stops
 
 
+@pytest.mark.parametrize("status, attempts, retrying", [
+    (JobStatus.QUEUED, 0, False), (JobStatus.RUNNING, 1, False),  # the first try, slow
+    (JobStatus.QUEUED, 1, True), (JobStatus.RUNNING, 2, True)])   # after a failed try
+def test_the_status_line_says_retrying_only_after_a_failed_attempt(status, attempts, retrying):
+    """Seen in the SMS fault bench: a slow provider's first attempt read as 正在重试."""
+    from blueprints.accounts.sms_step import result_of
+    job = Job(kind="sms.code", status=status, attempts=attempts,
+              payload={"phone": PHONE, "purpose": "register"})
+    result = result_of(job)
+    assert result.pending and "正在发送至138****1111" in result.message
+    assert ("正在重试" in result.message) is retrying
+
+
 def test_sms_status_without_a_request_is_empty(client):
     assert client.get("/sms-status").status_code == 204
 

@@ -6,21 +6,35 @@
         twilio.messages                        # what was received: to, from, body, auth, ...
         twilio.mode = "reject"                 # next answers: 400 Twilio error 21211
         twilio.mode = "error"                  # next answers: 500
+        twilio.mode = "slow"                   # next answers: 201, after `twilio.delay` seconds
 
 It only ever binds 127.0.0.1 and answers POST /2010-04-01/Accounts/{sid}/Messages.json the
-way Twilio does (201 and a message resource; or a Twilio error document)."""
+way Twilio does (201 and a message resource; or a Twilio error document).
+
+As a process, for the fault benchmark (bench/surge/faults.py) against the prod-local shape:
+
+    python -m tests.twilio_standin --port 9099 [--mode slow] [--delay 5] [--log messages.jsonl]
+    curl -d mode=error http://127.0.0.1:9099/_standin/mode    # switch while it runs
+
+--log appends one JSON line per message received ({"to", "body", "status", "at"}), the way the
+SMS outbox does, so codes can be read back."""
+import argparse
 import base64
 import json
 import re
+import signal
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
-MODES = ("ok", "reject", "error")
+MODES = ("ok", "reject", "error", "slow")
+CONTROL_PATH = "/_standin/mode"
 
 
 @dataclass
@@ -78,11 +92,15 @@ def _message(sid: str, form: dict) -> dict:
 
 
 class TwilioStandIn:
-    def __init__(self, mode: str = "ok"):
+    def __init__(self, mode: str = "ok", *, port: int = 0, delay: float = 5.0,
+                 log_path: str | None = None):
         self._mode = "ok"
         self.mode = mode
+        self.delay = delay  # seconds before a "slow" answer
         self.requests: list[Received] = []
         self._lock = threading.Lock()
+        self._port = port
+        self._log_path = log_path
         self._server = None
         self._thread = None
 
@@ -111,7 +129,7 @@ class TwilioStandIn:
             def log_message(self, *_args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -150,6 +168,9 @@ class TwilioStandIn:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length).decode("utf-8") if length else ""
         form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+        if handler.path == CONTROL_PATH:
+            self._control(handler, form)
+            return
         match = MESSAGES_PATH.match(handler.path.split("?", 1)[0])
         received = Received(
             method="POST", path=handler.path, account_sid=match["sid"] if match else None,
@@ -157,9 +178,29 @@ class TwilioStandIn:
             headers=dict(handler.headers.items()))
         with self._lock:
             self.requests.append(received)
+        if self.mode == "slow":
+            time.sleep(self.delay)
         status, document = self._answer(received)
         received.answered = status
+        self._log(received)
         self._reply(handler, status, document)
+
+    def _control(self, handler: BaseHTTPRequestHandler, form: dict) -> None:
+        try:
+            self.mode = form.get("mode", self.mode)
+            self.delay = float(form.get("delay", self.delay))
+        except ValueError as problem:
+            self._reply(handler, 400, {"message": str(problem)})
+            return
+        self._reply(handler, 200, {"mode": self.mode, "delay": self.delay})
+
+    def _log(self, received: Received) -> None:
+        if self._log_path is None or received.account_sid is None:
+            return
+        line = json.dumps({"to": received.to, "body": received.body, "status": received.answered,
+                           "at": datetime.now(UTC).isoformat()}, ensure_ascii=False)
+        with self._lock, open(self._log_path, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     def _answer(self, received: Received) -> tuple[int, dict]:
         if received.account_sid is None:
@@ -171,6 +212,7 @@ class TwilioStandIn:
                                       "number.", 400)
         if self.mode == "error":
             return 500, _error(20500, "Internal Server Error", 500)
+        # "slow" has waited already; it then answers like "ok"
         if not received.to or not received.from_ or not received.body:
             return 400, _error(21604, "A 'To' phone number, 'From' and 'Body' are required.",
                                400)
@@ -185,3 +227,23 @@ class TwilioStandIn:
         handler.send_header("Connection", "close")
         handler.end_headers()
         handler.wfile.write(payload)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A local Twilio Messages API stand-in.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--mode", choices=MODES, default="ok")
+    parser.add_argument("--delay", type=float, default=5.0, help="seconds, in slow mode")
+    parser.add_argument("--log", help="append one JSON line per message received")
+    args = parser.parse_args()
+    standin = TwilioStandIn(args.mode, port=args.port, delay=args.delay, log_path=args.log)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    with standin:
+        print(f"twilio stand-in on {standin.url} (mode {standin.mode})", flush=True)
+        stopped.wait()
+
+
+if __name__ == "__main__":
+    main()

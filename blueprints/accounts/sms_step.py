@@ -39,7 +39,9 @@ def result_of(job) -> SendResult:
     if job.status == JobStatus.FAILED:
         return SendResult(503, "短信发送失败，请稍后重试（本次不计入发送次数）")
     if job.status != JobStatus.DONE:
-        retrying = "（短信通道繁忙，正在重试）" if job.attempts else ""
+        # `attempts` counts an attempt from the moment it starts: one running is not a retry.
+        failed = job.attempts - (1 if job.status == JobStatus.RUNNING else 0)
+        retrying = "（短信通道繁忙，正在重试）" if failed > 0 else ""
         return SendResult(200, f"验证码正在发送至{mask(payload['phone'])}{retrying}，通常几秒内送达",
                           pending=True)
     if (job.result or {}).get("outcome") == "limited":

@@ -94,6 +94,24 @@ def register(app):
             db.session.remove()
         return unavailable_response()
 
+    @app.teardown_appcontext
+    def end_session_without_the_database(_error):
+        """The database went away after the answer was made: the ROLLBACK that ends the
+        request's session cannot reach it. Drop the connection instead of turning a finished
+        answer into a 500 (Flask-SQLAlchemy's own teardown runs after this one, and finds
+        nothing left to close)."""
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not is_outage(error):
+                raise
+            log.warning("database lost while ending a request: %s", str(error.orig)[:200])
+            try:
+                db.session().invalidate()
+            except DBAPIError:
+                pass
+            db.session.registry.clear()
+
     @app.errorhandler(LimitsUnavailable)
     def limits_unavailable(error):
         log.warning("rate-limit storage unavailable: %s", error)
