@@ -506,7 +506,7 @@ def new_identity() -> tuple[str, str]:
     born = date(1960, 1, 1) + timedelta(days=random.randrange(14600))
     body = f"{region}{born:%Y%m%d}{random.randrange(1000):03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
     return body + check, f"18{random.randrange(10**9):09d}"
 
 
