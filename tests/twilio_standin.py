@@ -29,8 +29,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.standin_server import LocalStandIn
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 MODES = ("ok", "reject", "error", "slow")
@@ -91,7 +93,7 @@ def _message(sid: str, form: dict) -> dict:
     }
 
 
-class TwilioStandIn:
+class TwilioStandIn(LocalStandIn):
     def __init__(self, mode: str = "ok", *, port: int = 0, delay: float = 5.0,
                  log_path: str | None = None):
         self._mode = "ok"
@@ -114,48 +116,12 @@ class TwilioStandIn:
             raise ValueError(f"mode must be one of {MODES}")
         self._mode = mode
 
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> "TwilioStandIn":
-        standin = self
+    # -- answering (tests/standin_server.py runs the server) -----------------------------------
+    def _handle_post(self, handler) -> None:
+        self._handle(handler)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's naming)
-                standin._handle(self)
-
-            def do_GET(self):  # noqa: N802
-                standin._reply(self, 404, _error(20404, "The requested resource was not found",
-                                                 404))
-
-            def log_message(self, *_args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *_exc):
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def _handle_get(self, handler) -> None:
+        self._reply(handler, 404, _error(20404, "The requested resource was not found", 404))
 
     @property
     def messages(self) -> list[Received]:

@@ -37,8 +37,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.standin_server import LocalStandIn
 
 SCOPES = ("snsapi_base", "snsapi_userinfo")
 STATE = re.compile(r"[A-Za-z0-9]{0,128}")
@@ -131,7 +133,7 @@ def _error(errcode: int, errmsg: str) -> dict:
     return {"errcode": errcode, "errmsg": f"{errmsg} rid: {secrets.token_hex(4)}"}
 
 
-class WeChatStandIn:
+class WeChatStandIn(LocalStandIn):
     def __init__(self, appid: str = "wx_standin_appid", secret: str = "standin-secret"):
         self.appid = appid
         self.secret = secret
@@ -205,52 +207,12 @@ class WeChatStandIn:
     def delivered(self) -> list[Received]:
         return [m for m in self.messages if m.errcode == 0]
 
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> "WeChatStandIn":
-        standin = self
+    # -- served by tests/standin_server.py --------------------------------------------------
+    def _handle_get(self, handler) -> None:
+        self._handle(handler, "GET")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
-                standin._handle(self, "GET")
-
-            def do_POST(self):  # noqa: N802
-                standin._handle(self, "POST")
-
-            def log_message(self, *_args):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass  # a client that timed out and hung up; nothing to report
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *_exc):
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def _handle_post(self, handler) -> None:
+        self._handle(handler, "POST")
 
     # -- answering ----------------------------------------------------------------------------
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
