@@ -72,15 +72,31 @@ def create_staff_command(role, region_code, id_number, name, phone):
 
 
 @audit_cli.command("verify")
-def verify_audit_command():
-    """Check the hash chain of the audit log; exit 1 if any row was edited or removed."""
+@click.option("--anchors", "anchor_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a file of anchors or application log lines with AUDIT-ANCHOR (repeatable)")
+def verify_audit_command(anchor_files):
+    """Check the hash chain of the audit log, and its end against the anchors kept outside it
+    (Redis, AUDIT_ANCHOR_FILE, and any --anchors files); exit 1 if anything was changed."""
+    from domain import audit_anchors
     from domain.audit import verify
-    problems = verify()
+    anchors = audit_anchors.kept()
+    for path in anchor_files:
+        anchors += audit_anchors.read(path.read_text(encoding="utf-8"))
+    problems = verify() + audit_anchors.problems(anchors)
     if problems:
         for problem in problems:
             click.echo(problem)
         raise SystemExit(1)
-    click.echo("audit log intact")
+    click.echo(f"audit log intact ({len(set(anchors))} anchors checked)")
+
+
+@audit_cli.command("anchor")
+def anchor_audit_command():
+    """Write the head of the audit log to the anchors now (the worker does every 5 minutes)."""
+    from domain import audit_anchors
+    anchor = audit_anchors.take()
+    click.echo(f"anchored row {anchor.id}" if anchor else "the audit log is empty")
 
 
 @demo_cli.command("seed")

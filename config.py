@@ -114,6 +114,10 @@ class Config:
     # logins): memory:// in one process, redis://host:port when several processes or hosts serve
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL or "memory://")
 
+    # A file the operator keeps (off the database host) where the audit log's head is written
+    # every few minutes: `flask audit verify` checks the log against it (domain/audit_anchors.py)
+    AUDIT_ANCHOR_FILE = _env("AUDIT_ANCHOR_FILE")
+
     # Background jobs (SMS delivery, notices, large exports, imports): `thread` runs them in this
     # process (the embedded default), `rq` hands them to `flask jobs work` through Redis,
     # `inline` runs them right after the commit that queued them (tests).

@@ -12,6 +12,7 @@ KIND_LABELS = {
     "review.export": "审核列表导出",
     "archive.import": "档案导入",
     "maintenance.purge": "过期数据清理",
+    "audit.anchor": "审计日志锚点",
 }
 
 

@@ -9,6 +9,7 @@ HANDLERS = {
     "review.export": "domain.exports:build_review_export",
     "archive.import": "domain.archive_uploads:run_import_job",
     "maintenance.purge": "domain.maintenance:purge_job",
+    "audit.anchor": "domain.audit_anchors:take_job",
 }
 
 

@@ -7,7 +7,7 @@ from jobs.queue import enqueue
 from models import utcnow
 
 # kind → period
-SCHEDULE = {"maintenance.purge": timedelta(days=1)}
+SCHEDULE = {"maintenance.purge": timedelta(days=1), "audit.anchor": timedelta(minutes=5)}
 
 
 def start_due(redis) -> None:

@@ -439,6 +439,59 @@ def test_verify_names_a_tampered_row(app, client, outbox):
         db.session.remove()
 
 
+def cut_tail(app, from_id):
+    """Delete the newest rows behind the guard's back, as someone with the database would."""
+    with app.app_context():
+        with db.engine.begin() as connection:
+            statement = sa.text("DELETE FROM audit_entries WHERE id >= :id")
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(
+                    "ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_no_change"))
+                connection.execute(statement, {"id": from_id})
+                connection.execute(sa.text(
+                    "ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_no_change"))
+            else:
+                connection.execute(sa.text("DROP TRIGGER audit_entries_no_delete"))
+                connection.execute(statement, {"id": from_id})
+                connection.execute(sa.text(next(s for s in APPEND_ONLY_SQLITE
+                                                if "audit_entries_no_delete" in s)))
+        db.session.remove()
+
+
+def test_a_cut_tail_is_found_against_the_anchors(app, client, outbox, tmp_path, monkeypatch):
+    kept = tmp_path / "audit-anchors.jsonl"
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_FILE", str(kept))
+    person = register_applicant(client, outbox)
+    client.post("/logout")
+    login(client, person.id_number)
+    anchored = cli(app, "audit", "anchor")
+    assert anchored.exit_code == 0 and "anchored row" in anchored.output
+    rows = audit_rows(app)
+    assert str(rows[-1].id) in kept.read_text()
+    cut_tail(app, rows[-2].id)  # the last two rows go, the rest of the chain is whole
+    # the chain alone cannot tell ...
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_FILE", None)
+    assert cli(app, "audit", "verify").exit_code == 0
+    # ... the anchors the operator keeps can: the file, or the log lines shipped elsewhere
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_FILE", str(kept))
+    result = cli(app, "audit", "verify")
+    assert result.exit_code == 1
+    assert f"row {rows[-1].id}" in result.output and "removed from the end" in result.output
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_FILE", None)
+    log = tmp_path / "app.log"
+    log.write_text("2026-12-01 INFO audit.anchor AUDIT-ANCHOR " + kept.read_text())
+    assert cli(app, "audit", "verify", "--anchors", str(log)).exit_code == 1
+
+
+def test_the_worker_anchors_the_log_every_few_minutes():
+    from datetime import timedelta
+
+    from jobs.handlers import HANDLERS
+    from jobs.periodic import SCHEDULE
+    assert SCHEDULE["audit.anchor"] <= timedelta(minutes=5)
+    assert HANDLERS["audit.anchor"] == "domain.audit_anchors:take_job"
+
+
 def test_auditor_reads_and_filters_the_log(app, client, outbox):
     person = register_applicant(client, outbox)
     client.post("/logout")
