@@ -4,6 +4,7 @@ from flask import render_template, request
 
 from blueprints.audit_log import bp
 from blueprints.roles import role_required
+from blueprints.web import ID_MAX
 from extensions import db
 from models import AuditEntry, Role
 
@@ -18,7 +19,7 @@ def list_entries():
     if action:
         query = query.where(AuditEntry.action == action)
     before = request.args.get("before", type=int)
-    if before:
+    if before and 0 < before <= ID_MAX:  # a page link's id; anything else is not applied
         query = query.where(AuditEntry.id < before)
     entries = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
     more = len(entries) > PAGE_SIZE

@@ -22,6 +22,7 @@ PERMISSIONS = "camera=({}), microphone=(), geolocation=(), payment=(), usb=()"
 CAMERA_PAGES = {"collection.materials_index", "collection.upload_material",
                 "collection.photo_preview"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # Every dynamic page may show personal data: never keep it in a shared cache or the
 # back-forward cache of a borrowed phone. Its content depends on the cookie and on HTMX.
@@ -52,6 +53,18 @@ def register(app):
         if (current_user.must_change_password and not current_user.must_bind_phone
                 and request.endpoint != "accounts.change_password"):
             return redirect(url_for("accounts.change_password"), code=303)
+        return None
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No text a person types holds a NUL character, and PostgreSQL refuses one in text: a
+        request that carries one gets a plain 400, never a database error."""
+        fields = list(request.args.values())
+        if request.method in UNSAFE_METHODS and request.mimetype in FORM_TYPES:
+            fields += list(request.form.values())
+        if any("\x00" in value for value in fields):
+            from blueprints.main.errors import error_response
+            return error_response(400, "提交的内容中含有无效字符，请检查后重新填写。")
         return None
 
     @app.before_request
