@@ -54,21 +54,27 @@ def _wait_words(seconds: int) -> str:
     return f"{(seconds + 3599) // 3600}小时"
 
 
-def _checks(phone: str | None, ip: str):
+# Codes that let a person back into their account have their own per-phone count: a stranger
+# asking for registration codes to someone's phone must not use up that person's reset codes.
+RECOVERY = "recovery"
+NEW_BINDING = "new"
+
+
+def _checks(phone: str | None, ip: str, scope: str = NEW_BINDING):
     rules = _rules()
     if phone is not None:
         for item in rules.per_phone:
-            yield item, ("sms-phone", phone), "该手机号获取验证码过于频繁"
+            yield item, ("sms-phone", scope, phone), "该手机号获取验证码过于频繁"
     for item in rules.per_ip:
         yield item, ("sms-ip", ip), "当前网络获取验证码过于频繁"
     yield rules.budget, ("sms-budget", "all"), "今日短信发送量已达上限"
 
 
-def check_limits(phone: str, ip: str) -> None:
+def check_limits(phone: str, ip: str, scope: str = NEW_BINDING) -> None:
     """Raise LimitExceeded, with when to try again, if one more send would break a limit, or
     LimitsUnavailable if the counts cannot be read."""
     limiter = _rules().limiter
-    for item, keys, words in _checks(phone, ip):
+    for item, keys, words in _checks(phone, ip, scope):
         try:
             allowed = limiter.test(item, *keys)
             reset_at, _remaining = (0, 0) if allowed else limiter.get_window_stats(item, *keys)
@@ -79,8 +85,8 @@ def check_limits(phone: str, ip: str) -> None:
             raise LimitExceeded(f"{words}，请{_wait_words(wait)}后再试", wait)
 
 
-def count_send(phone: str, ip: str) -> None:
-    _count(phone, ip)
+def count_send(phone: str, ip: str, scope: str = NEW_BINDING) -> None:
+    _count(phone, ip, scope=scope)
 
 
 def count_undelivered(ip: str) -> None:
@@ -90,9 +96,9 @@ def count_undelivered(ip: str) -> None:
     _count(None, ip, budget=False)
 
 
-def _count(phone: str | None, ip: str, budget: bool = True) -> None:
+def _count(phone: str | None, ip: str, budget: bool = True, scope: str = NEW_BINDING) -> None:
     limiter = _rules().limiter
-    for item, keys, _words in _checks(phone, ip):
+    for item, keys, _words in _checks(phone, ip, scope):
         if not budget and keys[0] == "sms-budget":
             continue
         try:

@@ -7,7 +7,7 @@ from flask import current_app
 from extensions import db
 from sms.codes import Purpose, issue_code, withdraw_code
 from sms.delivery import DeliveryFailed, deliver
-from sms.limits import LimitsUnavailable, check_limits, count_send
+from sms.limits import NEW_BINDING, RECOVERY, LimitsUnavailable, check_limits, count_send
 
 log = logging.getLogger("sms")
 
@@ -30,11 +30,16 @@ def code_text(code: str, purpose: Purpose) -> str:
             "工作人员不会向您索要验证码，请勿告诉他人。")
 
 
+def scope_of(purpose: Purpose) -> str:
+    """Which per-phone count a code spends (see sms/limits.py)."""
+    return RECOVERY if purpose in (Purpose.RESET, Purpose.STAFF_LOGIN) else NEW_BINDING
+
+
 def request_code(phone: str, purpose: Purpose, ip: str, *, account=None, **details):
     """Raise LimitExceeded now if the limits already refuse; else queue the delivery job and
     return it. The caller commits; the job runs after the commit."""
     import jobs
-    check_limits(phone, ip)
+    check_limits(phone, ip, scope_of(purpose))
     return jobs.enqueue("sms.code", created_by=account, max_attempts=CODE_ATTEMPTS,
                         phone=phone, purpose=str(purpose), ip=ip, **details)
 
@@ -44,7 +49,8 @@ def send_code(phone: str, purpose: Purpose, ip: str, *, deliver_it: bool = True)
 
     deliver_it=False counts the send without issuing anything: used where the answer must not
     reveal whether an ID and phone belong together (forgot password)."""
-    check_limits(phone, ip)
+    scope = scope_of(purpose)
+    check_limits(phone, ip, scope)
     if deliver_it:
         code, code_id = issue_code(phone, purpose)
         db.session.commit()
@@ -55,7 +61,7 @@ def send_code(phone: str, purpose: Purpose, ip: str, *, deliver_it: bool = True)
             db.session.commit()
             raise
     try:
-        count_send(phone, ip)
+        count_send(phone, ip, scope)
     except LimitsUnavailable:  # sent, but Redis went away since the check: do not resend
         log.warning("a delivered code to %s could not be counted", phone[:3] + "****")
 

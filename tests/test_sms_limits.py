@@ -18,7 +18,7 @@ import sms.limits
 from extensions import db
 from models import SmsCode
 from sms import DeliveryFailed, LimitExceeded, Purpose, check_limits, send_code
-from tests.helpers import CAPTCHA, make_id, outbox_messages, register
+from tests.helpers import CAPTCHA, make_id, outbox_messages, register, seeded_applicant
 
 PHONE = "13800001111"
 IP = "203.0.113.7"
@@ -387,3 +387,17 @@ def test_each_send_needs_a_new_captcha(app, client, outbox, real_captcha):
     client.get("/captcha.png")
     assert post_send(client, phone="13900002222", captcha=real_captcha).status_code == 200
     assert len(outbox_messages(outbox)) == 2
+
+
+def test_registration_codes_to_a_phone_do_not_use_up_its_reset_codes(app, client, outbox,
+                                                                     sms_limits):
+    """A stranger asking for registration codes to someone's phone (each costs a captcha) must
+    not block that person's forgot-password codes: the two counts are apart."""
+    sms_limits(SMS_PHONE_LIMITS="2 per day")
+    id_number = seeded_applicant(app, phone=PHONE)
+    for ip in ("10.0.0.1", "10.0.0.2"):
+        assert post_send(client, ip=ip).status_code == 200          # a stranger's requests
+    assert post_send(client, ip="10.0.0.3").status_code == 429      # that count is spent
+    response = post_send(client, url="/forgot-password", ip="10.0.0.4", id_number=id_number)
+    assert response.status_code == 200
+    assert any("找回密码" in m["body"] for m in outbox_messages(outbox))
