@@ -160,7 +160,7 @@ def ensure_reviewers(counties: list[str], password_hash: str) -> list[dict]:
         account.password_hash = password_hash
         account.must_change_password = False
         account.failed_logins = 0
-        reviewers.append({"id": id_number, "region": region,
+        reviewers.append({"id": id_number, "region": region, "phone": account.phone,
                           "counties": [region] if region[4:] != "00"
                           else [c for c in counties if c[:4] == region[:4]]})
     db.session.commit()

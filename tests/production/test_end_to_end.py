@@ -73,8 +73,15 @@ def reviewer_logs_in(visitor, env, id_number, phone):
                    "--id-number", id_number, "--name", "李审核", "--phone", phone)
     one_time = output.strip().rsplit(" ", 1)[-1]
     visitor.get("/login")
+    before = len(outbox(env))
     response = visitor.post("/login", {"id_number": id_number, "password": one_time,
                                        "captcha": env["CAPTCHA_TEST_ANSWER"]})
+    assert response.status_code == 303, response.text[-1500:]
+    assert response.headers["Location"] == "/login/verify"  # staff: the second factor
+    message = wait_for_sms(env, phone, "登录审核管理端", after=before)
+    code = re.search(r"验证码(\d{6})", message["body"]).group(1)
+    visitor.get("/login/verify")
+    response = visitor.post("/login/verify", {"sms_code": code})
     assert response.status_code == 303, response.text[-1500:]
     visitor.get("/account/password")
     response = visitor.post("/account/password", {
