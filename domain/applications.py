@@ -32,7 +32,32 @@ def application_for(account: Account) -> Application:
             db.session.commit()
         except sa.exc.IntegrityError:
             application = db.session.scalars(query).unique().one_or_none()
+    if account.imported and application.section("qualification") is None:
+        _fill_from_archive(application, account)
     return application
+
+
+def _fill_from_archive(application: Application, account: Account) -> None:
+    """An existing accountant's qualifications are in the archive: their section starts
+    answered from it (to be checked), so it never shows 未填写 for what they already have."""
+    from domain.archive_import import archive_qualifications
+    found = archive_qualifications(account.id_number)
+    if found is None or application.status != ApplicationStatus.DRAFT:
+        return
+    application.sections.append(Section(key="qualification", data=found.to_stored(),
+                                        completed=True, from_archive=True))
+    db.session.commit()
+
+
+def next_unfinished(application: Application, after: str) -> str | None:
+    """The first data section after `after` (then from the start) not yet answered, or None
+    when all four are: the way forward of 保存并继续, as the manual walks them."""
+    order = SECTION_KEYS[SECTION_KEYS.index(after) + 1:] + SECTION_KEYS[:SECTION_KEYS.index(after)]
+    for key in order:
+        section = application.section(key)
+        if section is None or not section.completed or section.needs_changes:
+            return key
+    return None
 
 
 def lock_reason(application: Application, key: str) -> str | None:
@@ -86,6 +111,7 @@ def save_section(application: Application, key: str, given) -> None:
     section.draft = None
     section.completed = True
     section.needs_changes = False
+    section.from_archive = False
     if key == "work":
         set_jurisdiction(application, county_from_work(given))
     application.updated_at = utcnow()

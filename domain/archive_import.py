@@ -265,3 +265,17 @@ def audit_run(report: ImportReport, *, source: str, filename: str = "", actor=No
     if job_id is not None:
         details["job"] = job_id
     audit.record("archive.import", actor=actor, subject=filename[:120], ip=ip, details=details)
+
+
+def archive_qualifications(id_number: str):
+    """The archive's qualification records of an ID number as the collection's answers (oldest
+    first, at most the collection's limit), or None when the archive has none."""
+    from domain.answers import MAX_QUALIFICATIONS, Qualification, QualificationAnswers
+    records = list(db.session.scalars(
+        sa.select(ArchiveRecord).where(ArchiveRecord.id_number == id_number)
+        .order_by(ArchiveRecord.obtained_on)))
+    if not records:
+        return None
+    return QualificationAnswers(tuple(
+        Qualification(record.level, record.certificate_number, record.obtained_on)
+        for record in records[:MAX_QUALIFICATIONS]))

@@ -223,7 +223,8 @@ def process_id_photo(data: bytes, rules: ImageRules = ImageRules()) -> Processed
     if width < rules.photo_min_width or height < rules.photo_min_height:
         raise ImageRejected(
             f"照片像素过低（{width}×{height}），至少需要{rules.photo_min_width}×"
-            f"{rules.photo_min_height}像素，请用手机相机重新拍摄")
+            f"{rules.photo_min_height}像素。如果您按原操作手册把照片压缩到了20KB，请改用手机相机"
+            "拍摄的原图或相册里的原图上传，系统会自动裁剪、压缩")
     image, cropped = crop_to_ratio(image, rules.photo_width, rules.photo_height)
     if cropped:
         fixes.append(f"已裁剪为1寸比例（{rules.photo_width}×{rules.photo_height}像素）")

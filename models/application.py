@@ -82,6 +82,9 @@ class Section(db.Model):
     completed: Mapped[bool] = mapped_column(default=False)
     # Reopened by a reviewer's rejection: 需修改 until saved again.
     needs_changes: Mapped[bool] = mapped_column(default=False)
+    # Filled in from the archive of existing accountants, not yet checked and saved by the
+    # person: counts as answered, and the page asks them to check it.
+    from_archive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     application = relationship("Application", back_populates="sections")

@@ -809,8 +809,13 @@ def test_imported_accountant_finds_the_archive_filled_in(client, app):
     assert page.value("has") == "yes"
     assert shown_records(page) == [A, B]       # oldest first
     assert page.errors == {}
-    statuses = task_statuses(text_of(client.get("/collection")))
-    assert statuses["专业技术资格信息"] == "未填写"    # to be checked and saved by the person
+    task_list = text_of(client.get("/collection"))
+    statuses = task_statuses(task_list)
+    assert statuses["专业技术资格信息"] == "已完成"    # answered from the archive ...
+    assert "已按档案填入，请核对" in task_list           # ... to be checked by the person
+    assert "已按会计人员档案自动填入，请逐条核对" in text_of(client.get("/collection/qualification"))
+    summary = text_of(client.get("/collection/summary"))
+    assert "Z2016002" in summary and "C2010001" in summary  # the summary treats it as filled
 
     post(client, "qualification", records(A, B), 303)
     row = section_row(app, "qualification", id_number=ARCHIVED_ID)

@@ -34,16 +34,19 @@ def index():
     if application.status == ApplicationStatus.APPROVED:
         return redirect_to("collection.summary")
     rows = [(info, status_of(application.section(info.key))) for info in DATA_SECTIONS]
+    from_archive = {s.key for s in application.sections if s.from_archive}
     decision = applications.latest_decision(application) \
         if application.status == ApplicationStatus.REJECTED else None
     return render_page("collection/index.html", application=application, rows=rows,
                        materials_status=materials.section_status(application),
-                       decision=decision)
+                       decision=decision, from_archive=from_archive)
 
 
 def _section_page(application, key, form, status=200, **context):
+    section = application.section(key)
     context.update(application=application, key=key, title=TITLES[key], form=form,
-                   locked=applications.lock_reason(application, key))
+                   locked=applications.lock_reason(application, key),
+                   from_archive=section is not None and section.from_archive)
     if status == 422:
         return invalid(f"collection/{key}.html", block="form", **context)
     return render_page(f"collection/{key}.html", block="form", status=status, **context)
@@ -74,6 +77,11 @@ def section(key):
     applications.save_section(application, key, form.to_answers())
     if request.form.get("return") == "summary":
         return redirect_to("collection.summary")
+    if action == "save_next":  # the manual's order: the next section still to do, then 证明材料
+        following = applications.next_unfinished(application, after=key)
+        if following is None:
+            return redirect_to("collection.materials_index")
+        return redirect_to("collection.section", key=following)
     return redirect_to("collection.index")
 
 

@@ -2,15 +2,13 @@
 as they typed it), their saved answers (domain/answers.py types, mapped by each form's
 `data_from`), or, for an existing accountant's first visit to the qualification section, the
 archive."""
-import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from blueprints.collection.forms import SECTION_FORMS, QualificationForm
 from blueprints.forms_util import field_values, relevant_fields
 from domain import answers
 from domain.answers import MAX_QUALIFICATIONS
-from extensions import db
-from models import ArchiveRecord
+from domain.archive_import import archive_qualifications
 
 
 def build_form(application, key, formdata=None):
@@ -41,7 +39,7 @@ def saved_answers(application, key):
     section = application.section(key)
     given = answers.from_stored(key, section.data) if section is not None else None
     if given is None and key == "qualification":
-        given = archive_answers(application.account.id_number)
+        given = archive_qualifications(application.account.id_number)
     return given
 
 
@@ -84,17 +82,6 @@ def birth_date_of(application):
         return application.account.birth_date
     basic = answers.of(application).basic  # the saved answers: a draft may hold any typo
     return basic.birth_date if basic is not None else None
-
-
-def archive_answers(id_number: str) -> answers.QualificationAnswers | None:
-    records = list(db.session.scalars(
-        sa.select(ArchiveRecord).where(ArchiveRecord.id_number == id_number)
-        .order_by(ArchiveRecord.obtained_on)))
-    if not records:
-        return None
-    return answers.QualificationAnswers(tuple(
-        answers.Qualification(record.level, record.certificate_number, record.obtained_on)
-        for record in records[:MAX_QUALIFICATIONS]))
 
 
 def with_records_changed(formdata: MultiDict, action: str) -> MultiDict:

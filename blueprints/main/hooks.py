@@ -22,7 +22,9 @@ PERMISSIONS = "camera=({}), microphone=(), geolocation=(), payment=(), usb=()"
 CAMERA_PAGES = {"collection.materials_index", "collection.upload_material",
                 "collection.photo_preview"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+# Typed text arrives urlencoded; multipart bodies are uploads, read by their views (which may set
+# their own size limit before reading).
+FORM_TYPES = {"application/x-www-form-urlencoded"}
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # Every dynamic page may show personal data: never keep it in a shared cache or the
 # back-forward cache of a borrowed phone. Its content depends on the cookie and on HTMX.
