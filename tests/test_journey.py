@@ -79,3 +79,50 @@ def test_a_photo_shrunk_as_the_manual_said_is_refused_with_what_to_do_instead(ap
     assert response.status_code == 422
     text = text_of(response)
     assert "按原操作手册把照片压缩" in text and "原图" in text and "系统会自动裁剪、压缩" in text
+
+
+# -- 5. without JavaScript: as few round trips as possible, and the hint says what to press -------
+def test_the_county_list_needs_no_prefecture_first_and_the_prefecture_follows(applicant):
+    page = refresh(applicant, {"employed": "yes"})
+    counties = page.options["unit_county"]
+    assert "530102" in counties and "532901" in counties   # 五华区 and 大理市, one list
+    assert len(counties) == 1 + 129
+    html = text_of(applicant.post("/collection/work", data={"employed": "yes", "action": "refresh"}))
+    assert '<optgroup label="大理白族自治州">' in html
+    # saved with the county only: the prefecture is taken from it
+    response = applicant.post("/collection/work", data={**EMPLOYED, "unit_prefecture": ""})
+    assert response.status_code == 303
+    page = page_of(applicant.get("/collection/work"))
+    assert page.value("unit_prefecture") == "530100" and page.value("unit_county") == "530102"
+    assert len(page.options["unit_county"]) == 1 + 14   # once chosen, only 昆明市's counties
+
+
+def test_a_county_of_another_prefecture_than_the_one_chosen_is_refused(applicant):
+    response = applicant.post("/collection/work", data={**EMPLOYED, "unit_county": "532901"})
+    assert response.status_code == 422
+    assert "所选县（市、区）不属于所选州（市）" in text_of(response)
+
+
+def test_not_employed_shows_every_field_at_once_and_only_a_student_needs_the_school(applicant):
+    page = refresh(applicant, {"employed": "no"})
+    assert {"person_category", "collection_county", "school_name"} <= set(page.values) | set(
+        page.options)
+    html = text_of(applicant.post("/collection/work", data={"employed": "no", "action": "refresh"}))
+    assert "在校学生必填；其他人员不用填" in html
+    student_without_school = applicant.post(
+        "/collection/work", data={**NOT_EMPLOYED, "person_category": "在校学生"})
+    assert student_without_school.status_code == 422
+    assert "在校学生请填写学校名称" in text_of(student_without_school)
+    # anyone else saves without it, and a school typed by a non-student is not kept
+    response = applicant.post("/collection/work", data={**NOT_EMPLOYED, "school_name": "某学校"})
+    assert response.status_code == 303
+    assert "某学校" not in text_of(applicant.get("/collection/summary"))
+
+
+def test_the_no_javascript_hint_says_what_to_press(applicant):
+    html = text_of(applicant.get("/collection/work"))
+    assert "选好后请点“确定”，下方会列出要填写的项目。" in html
+    assert html.count('name="action" value="refresh"') == 1   # one 确定, for 是否在岗 only
+    chosen = text_of(applicant.post("/collection/work",
+                                    data={"employed": "no", "action": "refresh"}))
+    assert "选好后请点" not in chosen   # once chosen, no more telling

@@ -129,7 +129,9 @@ def check_date(field, today, required_message=None, not_before=None, not_before_
 
 
 class RegionPair:
-    """A prefecture select and a county select of that prefecture."""
+    """A prefecture select and a county select of that prefecture. Before a prefecture is chosen
+    the county select lists every county grouped by prefecture, so a page without JavaScript needs
+    no round trip: the prefecture is taken from the county chosen."""
 
     @staticmethod
     def prefecture_choices():
@@ -138,9 +140,20 @@ class RegionPair:
 
     @staticmethod
     def county_choices(prefecture_code):
-        counties = counties_of(prefecture_code) if prefecture_code else []
-        blank = "请选择县（市、区）" if counties else "请先选择州（市）"
-        return [SelectChoice("", blank)] + [SelectChoice(c.code, c.name) for c in counties]
+        blank = SelectChoice("", "请选择县（市、区）")
+        if prefecture_code:
+            return [blank] + [SelectChoice(c.code, c.name) for c in counties_of(prefecture_code)]
+        return [blank] + [SelectChoice(c.code, c.name, optgroup=p.name)
+                          for p in prefectures() for c in counties_of(p.code)]
+
+    @staticmethod
+    def settle(prefecture_field, county_field):
+        """A county chosen with no prefecture gives its prefecture; then the county list."""
+        county = division(county_field.data) if county_field.data else None
+        if not prefecture_field.data and county is not None \
+                and county.level == RegionLevel.COUNTY:
+            prefecture_field.data = county.parent_code
+        county_field.choices = RegionPair.county_choices(prefecture_field.data)
 
     @staticmethod
     def check(prefecture_field, county_field, message):
@@ -242,9 +255,8 @@ class WorkForm(ConditionalForm, FlaskForm):
         self.today = today or clock.today()
         self.unit_prefecture.choices = RegionPair.prefecture_choices()
         self.collection_prefecture.choices = self.unit_prefecture.choices
-        self.unit_county.choices = RegionPair.county_choices(self.unit_prefecture.data)
-        self.collection_county.choices = RegionPair.county_choices(
-            self.collection_prefecture.data)
+        RegionPair.settle(self.unit_prefecture, self.unit_county)
+        RegionPair.settle(self.collection_prefecture, self.collection_county)
 
     @staticmethod
     def data_from(given: answers.WorkAnswers) -> dict:
@@ -282,7 +294,7 @@ class WorkForm(ConditionalForm, FlaskForm):
         if self.employed.data == "yes":
             names += self.EMPLOYED_FIELDS
         elif self.employed.data == "no":
-            names += self.NOT_EMPLOYED_FIELDS[:3] + (["school_name"] if self.is_student else [])
+            names += self.NOT_EMPLOYED_FIELDS
         return names
 
     def validate_employed(self, field):
@@ -336,7 +348,8 @@ class WorkForm(ConditionalForm, FlaskForm):
                          "请选择采集所在县（市、区）：学生选学校所在地，其他人员选户籍所在地或居住地")
 
     def validate_school_name(self, field):
-        need(field, "在校学生请填写学校名称")
+        if self.is_student:
+            need(field, "在校学生请填写学校名称")
         max_length(field, 100)
 
 

@@ -33,7 +33,7 @@ def choose(page: Page, legend: str, option: str, then_visible: str | None = None
 
 def with_errors(page: Page):
     field(page, "通讯地址").fill("")
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存，返回任务列表", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="请改正以下问题")).to_be_visible()
 
 

@@ -147,7 +147,7 @@ def test_reject_fix_resubmit_approve(page: Page, desk: Page, app, outbox, snapsh
     page.locator(".task-list__link", has_text="基本信息").click()
     expect(page.get_by_role("alert")).to_contain_text("此部分无需修改")
     expect(field(page, "通讯地址")).to_be_disabled()
-    expect(button(page, "保存")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^保存"))).to_have_count(0)
     check_page(page, "loop_basic_locked", snapshot)
 
     page.goto("/collection/materials")
