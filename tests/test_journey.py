@@ -126,3 +126,14 @@ def test_the_no_javascript_hint_says_what_to_press(applicant):
     chosen = text_of(applicant.post("/collection/work",
                                     data={"employed": "no", "action": "refresh"}))
     assert "选好后请点" not in chosen   # once chosen, no more telling
+
+
+# -- 7. one captcha per SMS code: the forms that send a code do not ask for it at submit -----------
+def test_forms_that_send_a_code_say_the_captcha_is_for_the_code_only(client):
+    for path in ("/register", "/forgot-password"):
+        html = text_of(client.get(path))
+        assert "提交时不用再填" in html, path
+        assert '图形验证码<span class="req"' not in html, path
+    login = text_of(client.get("/login"))
+    assert '图形验证码<span class="req" aria-hidden="true"> *</span>' in login   # login checks it
+    assert "提交时不用再填" not in login

@@ -164,6 +164,30 @@ def test_register_without_javascript_keeps_every_typed_value(new_context, outbox
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_one_captcha_per_code_a_refused_register_does_not_ask_for_another(new_context, outbox,
+                                                                          js):
+    page = new_context(java_script_enabled=js).new_page()
+    id_number, name, phone = make_id(seq="235" if js else "236"), "赵敏", f"1390000223{int(js)}"
+    page.goto("/register")
+    label = page.locator("label[for=captcha]")
+    expect(label).to_have_text("图形验证码")   # not marked required: it guards 获取验证码 only
+    expect(page.locator("#captcha-hint")).to_have_text("点“获取验证码”前填写；每次获取填一次，提交时不用再填")
+    fill_registration(page, id_number, name, phone)
+    field(page, "确认密码").fill(PASSWORD + "x")
+    ask_for_code(page)
+    expect(sms_status(page)).to_contain_text("验证码已发送")
+    expect(field(page, "图形验证码")).to_have_value("")   # spent on that code
+    field(page, "短信验证码").fill(last_code(outbox, phone))
+    button(page, "注册").click()
+    expect(page.locator("#password2-error")).to_be_visible()   # refused: the passwords differ
+    expect(page.locator("#captcha-error")).to_have_count(0)
+    field(page, "确认密码").fill(PASSWORD)
+    button(page, "注册").click()   # the captcha left empty, the code typed still good
+    expect_signed_in(page, name)
+
+
+@pytest.mark.browser
 def test_register_errors_are_swapped_into_the_page(page: Page, snapshot):
     bad_id, name, bad_phone = with_wrong_check_digit(make_id()), "张三", "+8613800000000"
 
