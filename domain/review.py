@@ -12,10 +12,47 @@ from domain.sections import DATA_SECTIONS
 from extensions import db
 from models import Account, Application, ApplicationStatus, ReviewDecision, Section, utcnow
 
-COMMON_REASONS = ["照片不符合要求", "工作证明未加盖公章", "填写信息与证明材料不一致", "缺少居住证明",
-                  "证件照片不清晰", "其他"]
 REOPENABLE = [(info.key, info.title) for info in DATA_SECTIONS] + [("materials", "证明材料")]
 REOPENABLE_KEYS = [key for key, _title in REOPENABLE]
+_TITLE = dict(REOPENABLE)
+
+# Each common reason and the parts it is about. A decision giving the reason must reopen at least
+# one of them (the applicant could not fix it otherwise); the form ticks them when the reason is
+# ticked, except for a reason that may concern any part (the reviewer says which).
+REASON_PARTS = {
+    "照片不符合要求": ("materials",),
+    "证件照片不清晰": ("materials",),
+    "工作证明未加盖公章": ("materials",),
+    "缺少居住证明": ("materials",),
+    "基本信息填写有误": ("basic",),
+    "工作信息填写有误": ("work",),
+    "学历信息与证书不符": ("education", "materials"),
+    "资格信息与证书不符": ("qualification", "materials"),
+    "填写信息与证明材料不一致": tuple(REOPENABLE_KEYS),
+    "其他": (),
+}
+COMMON_REASONS = list(REASON_PARTS)
+PRESELECT_UP_TO = 2   # a reason about more parts than this ticks none of them
+
+
+def preselected_parts(reason: str) -> tuple[str, ...]:
+    parts = REASON_PARTS.get(reason, ())
+    return parts if len(parts) <= PRESELECT_UP_TO else ()
+
+
+def unreopened_reason(reasons: list[str], reopen: list[str]) -> str | None:
+    """The message for the first reason none of whose parts is reopened, if any."""
+    for reason in reasons:
+        parts = REASON_PARTS.get(reason, ())
+        if parts and not set(parts) & set(reopen):
+            if len(parts) == 1:
+                return f"原因“{reason}”涉及{_TITLE[parts[0]]}，请勾选“{_TITLE[parts[0]]}”，" \
+                       "否则申报人无法修改"
+            names = "、".join(f"“{_TITLE[p]}”" for p in parts)
+            return f"原因“{reason}”涉及{names}，请至少勾选其中一项，否则申报人无法修改"
+    return None
+
+
 MAX_NOTE = 500
 
 
@@ -45,8 +82,12 @@ class Decision:
             problems["note"] = f"说明最多{MAX_NOTE}字"
         if not self.reopen:
             problems["reopen"] = "请选择需要申报人修改的部分"
-        if any(key not in REOPENABLE_KEYS for key in self.reopen):
+        elif any(key not in REOPENABLE_KEYS for key in self.reopen):
             problems["reopen"] = "请从列表中选择需要修改的部分"
+        elif "reasons" not in problems:
+            contradiction = unreopened_reason(self.reasons, self.reopen)
+            if contradiction:
+                problems["reopen"] = contradiction
         return problems
 
 

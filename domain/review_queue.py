@@ -34,6 +34,14 @@ class ListFilter:
     date_to: date | None = None
     query: str = ""
 
+    def query_args(self) -> dict[str, str]:
+        """The filter as a link's query string: the list, its pages, and the detail pages opened
+        from it (审核下一份 stays in the same list)."""
+        args = {"status": self.status, "county": self.county, "q": self.query,
+                "date_from": self.date_from.isoformat() if self.date_from else "",
+                "date_to": self.date_to.isoformat() if self.date_to else ""}
+        return {name: value for name, value in args.items() if value}
+
 
 @dataclass
 class Page:
@@ -177,6 +185,18 @@ def page(region: Region, list_filter: ListFilter, after: str | None = None,
     rows, next_cursor, prev_cursor = _fetch(region, list_filter, after, before)
     count, capped = count_capped(region, list_filter)
     return Page(rows, next_cursor, prev_cursor, count, capped)
+
+
+def next_pending(region: Region, list_filter: ListFilter, decided: Application) -> ListRow | None:
+    """审核下一份: the pending application after the one just decided in the same list (oldest
+    first), or else the first one left that was skipped earlier."""
+    pending = ListFilter(ApplicationStatus.PENDING, list_filter.county, list_filter.date_from,
+                         list_filter.date_to, list_filter.query)
+    after = encode_cursor(decided) if decided.submitted_at else None
+    rows, _next, _prev = _fetch(region, pending, after=after, size=1)
+    if not rows and after:
+        rows, _next, _prev = _fetch(region, pending, size=1)
+    return rows[0] if rows else None
 
 
 def count_capped(region: Region, list_filter: ListFilter) -> tuple[int, bool]:

@@ -34,7 +34,7 @@ def text(response) -> str:
 
 
 def listed_ids(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'href="/review/(\d+)"', page)]
+    return [int(i) for i in re.findall(r'href="/review/(\d+)[?"]', page)]
 
 
 def exported_id_numbers(data: bytes) -> list[str]:

@@ -128,8 +128,14 @@ def test_reject_records_the_reasons_and_reopens_only_the_chosen_sections(app, ou
     ({"decision": "reject", "reasons": ["照片不符合要求"], "reopen": ["status"]},
      ["请从列表中选择需要修改的部分"]),
     ({"decision": "reject", "note": "长" * 501, "reopen": ["basic"]}, ["说明最多500字"]),
+    ({"decision": "reject", "reasons": ["照片不符合要求"], "reopen": ["work"]},
+     ["原因“照片不符合要求”涉及证明材料，请勾选“证明材料”，否则申报人无法修改"]),
+    ({"decision": "reject", "reasons": ["工作信息填写有误", "学历信息与证书不符"],
+      "reopen": ["work", "basic"]},
+     ["原因“学历信息与证书不符”涉及“学历信息”、“证明材料”，请至少勾选其中一项"]),
 ], ids=["nothing", "unknown-decision", "reject-bare", "no-reason", "no-section", "other-no-note",
-        "other-blank-note", "unknown-reason", "unknown-section", "long-note"])
+        "other-blank-note", "unknown-reason", "unknown-section", "long-note",
+        "reason-not-reopened", "one-of-two-reasons-not-reopened"])
 @pytest.mark.parametrize("as_htmx", [False, True], ids=["plain", "htmx"])
 def test_an_incomplete_rejection_is_422_with_chinese_errors(app, outbox, pending, reviewer, data,
                                                             messages, as_htmx):
@@ -174,7 +180,7 @@ def test_only_a_pending_application_can_be_decided(app, outbox, reviewer, status
     person = make_application(app, "530102", status)
     client, _member = reviewer
     for data in ({"decision": "approve"},
-                 {"decision": "reject", "reasons": ["照片不符合要求"], "reopen": ["basic"]}):
+                 {"decision": "reject", "reasons": ["照片不符合要求"], "reopen": ["materials"]}):
         response = client.post(f"/review/{person.application_id}/decide", data=data)
         assert response.status_code == 409
         assert CONFLICT in text(response)
@@ -230,7 +236,7 @@ def test_two_reviewers_one_after_the_other(app, outbox, pending, as_htmx):
 def test_a_resubmission_is_decided_anew(app, pending, reviewer):
     client, _member = reviewer
     url = f"/review/{pending.application_id}"
-    assert client.post(f"{url}/decide", data={"decision": "reject", "reasons": ["缺少居住证明"],
+    assert client.post(f"{url}/decide", data={"decision": "reject", "reasons": ["基本信息填写有误"],
                                               "reopen": ["basic"]}).status_code == 303
     assert client.post(f"{url}/decide", data={"decision": "approve"}).status_code == 409
     # the accountant fixes 基本信息 and resubmits
@@ -360,3 +366,51 @@ def test_reveal_needs_post(app, pending, reviewer):
     client, _member = reviewer
     assert client.get(f"/review/{pending.application_id}/reveal").status_code == 405
     assert audit_rows(app, "id.reveal") == []
+
+
+# -- 审核下一份 -----------------------------------------------------------------------------------
+
+def test_a_decision_opens_the_next_pending_application_of_the_same_list(app, outbox):
+    from datetime import datetime
+    client, _member = staff_client(app, Role.REVIEWER, "530100")
+    at = [datetime(2026, 3, 1, 2, minute) for minute in range(5)]
+    skipped = make_application(app, "530102", name="甲跳过", submitted_at=at[0])
+    current = make_application(app, "530102", name="乙当前", submitted_at=at[1])
+    other_county = make_application(app, "530103", name="丙盘龙", submitted_at=at[2])
+    following = make_application(app, "530102", name="丁下一", submitted_at=at[3])
+    outside = make_application(app, "530402", name="戊玉溪", submitted_at=at[4])
+    listing = "status=pending&county=530102"
+    in_html = listing.replace("&", "&amp;")
+    page = text(client.get(f"/review?{listing}"))
+    assert f'href="/review/{current.application_id}?{in_html}"' in page   # the filter rides along
+    page = text(client.get(f"/review/{current.application_id}?{listing}"))
+    assert f'action="/review/{current.application_id}/decide?{in_html}"' in page
+    assert f'href="/review?{in_html}">‹ 返回审核列表' in page
+
+    response = client.post(f"/review/{current.application_id}/decide?{listing}",
+                           data={"decision": "approve"})
+    assert response.headers["Location"] == f"/review/{following.application_id}?{listing}"
+    assert "下面是下一份待审核的申报" in text(client.get(response.headers["Location"]))
+    # past the end of the list: the one skipped earlier, never another county's or jurisdiction's
+    response = client.post(f"/review/{following.application_id}/decide?{listing}",
+                           data={"decision": "approve"}, headers=htmx())
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == f"/review/{skipped.application_id}?{listing}"
+    response = client.post(f"/review/{skipped.application_id}/decide?{listing}",
+                           data={"decision": "approve"})
+    assert response.headers["Location"] == f"/review?{listing}"
+    assert "本列表的待审核申报已全部处理完" in text(client.get(response.headers["Location"]))
+    # without a county filter the whole jurisdiction's queue is the list
+    response = client.post(f"/review/{other_county.application_id}/decide",
+                           data={"decision": "approve"})
+    assert response.headers["Location"] == "/review?status=pending"
+    assert outside.application_id not in (skipped.application_id, following.application_id)
+
+
+def test_reasons_carry_the_parts_the_form_ticks_for_them(app, pending, reviewer):
+    client, _member = reviewer
+    page = text(client.get(f"/review/{pending.application_id}"))
+    assert re.search(r'data-reopens="materials"[^>]*value="照片不符合要求"', page)
+    assert re.search(r'data-reopens="education materials"[^>]*value="学历信息与证书不符"', page)
+    assert not re.search(r'data-reopens="[^"]*"[^>]*value="填写信息与证明材料不一致"', page)
+    assert set(review.REASON_PARTS) == set(review.COMMON_REASONS)

@@ -26,7 +26,7 @@ def text(response) -> str:
 
 
 def listed(page: str) -> list[int]:
-    return [int(i) for i in re.findall(r'href="/review/(\d+)"', page)]
+    return [int(i) for i in re.findall(r'href="/review/(\d+)[?"]', page)]
 
 
 def pager(page: str) -> dict[str, str]:

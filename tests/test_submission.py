@@ -362,7 +362,7 @@ def test_rejection_shows_the_reasons_and_reopens_only_the_marked_sections(app, c
 
 
 def test_rejection_reopening_one_section_leaves_materials_locked(app, client, submitted):
-    reviewer_decides(app, submitted, {"decision": "reject", "reasons": ["缺少居住证明"],
+    reviewer_decides(app, submitted, {"decision": "reject", "reasons": ["基本信息填写有误"],
                                       "reopen": ["basic"]})
     page = text(client.get("/collection"))
     assert task_statuses(page)["基本信息"] == "需修改"

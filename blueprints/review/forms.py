@@ -13,7 +13,7 @@ from blueprints.fields import (
     SelectMultipleField,
     StringField,
 )
-from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE
+from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE, preselected_parts
 from domain.review_queue import TABS
 
 
@@ -57,8 +57,10 @@ class DecisionForm(FlaskForm):
     decision = RadioField("审核结果", choices=[SelectChoice("approve", "通过"),
                                             SelectChoice("reject", "不通过")],
                           validate_choice=False)
-    reasons = _Checkboxes("不通过原因", choices=[SelectChoice(r, r) for r in COMMON_REASONS],
-                          validate_choice=False)
+    reasons = _Checkboxes("不通过原因", choices=[
+        SelectChoice(r, r, render_kw={"data-reopens": " ".join(preselected_parts(r))}
+                     if preselected_parts(r) else {})
+        for r in COMMON_REASONS], validate_choice=False)
     note = TextAreaField("说明", render_kw={"maxlength": MAX_NOTE, "rows": 3})
     reopen = _Checkboxes("需要修改的部分", choices=[SelectChoice(k, t) for k, t in REOPENABLE],
                          validate_choice=False)

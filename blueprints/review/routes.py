@@ -51,11 +51,16 @@ def _application_in_scope(application_id: int) -> Application:
     return application
 
 
+def _list_args() -> dict[str, str]:
+    """The list the detail page was opened from (its filters ride on the detail's links)."""
+    return _filter_from_request()[1].query_args()
+
+
 def _detail(application, form=None, status=200, revealed=False, conflict=False):
     return render_page("review/detail.html", block="decision", status=status,
                        application=application, summaries=summarise(application),
                        form=form or DecisionForm(), decisions=review.decisions_of(application),
-                       revealed=revealed, conflict=conflict)
+                       revealed=revealed, conflict=conflict, list_args=_list_args())
 
 
 @bp.route("/<int:application_id>")
@@ -75,8 +80,8 @@ def reveal_id_number(application_id):
     if not is_htmx():  # without JavaScript: the whole application again, with the number shown
         return _detail(application, revealed=True)
     return render_page("review/detail.html", block="identity", application=application,
-                       revealed=True,
-                       summaries=[], form=DecisionForm(), decisions=[])
+                       revealed=True, summaries=[], form=DecisionForm(), decisions=[],
+                       list_args=_list_args())
 
 
 @bp.route("/<int:application_id>/decide", methods=["POST"])
@@ -100,8 +105,19 @@ def decide(application_id):
     except review.AlreadyDecided:
         db.session.refresh(application)
         return _detail(application, form, 409, conflict=True)
-    flash(f"已{'通过' if decision.approved else '退回'}：{application.account.name}", "success")
-    return redirect_to("review.list_applications")
+    return _to_the_next(application, "已通过" if decision.approved else "已退回")
+
+
+def _to_the_next(decided: Application, done: str):
+    """审核下一份: straight on to the next pending application of the same list."""
+    _form, list_filter = _filter_from_request()
+    args = list_filter.query_args()
+    following = review_queue.next_pending(current_user.region, list_filter, decided)
+    if following is None:
+        flash(f"{done}：{decided.account.name}。本列表的待审核申报已全部处理完。", "success")
+        return redirect_to("review.list_applications", **args)
+    flash(f"{done}：{decided.account.name}。下面是下一份待审核的申报。", "success")
+    return redirect_to("review.show_application", application_id=following.id, **args)
 
 
 @bp.route("/export.xlsx", methods=["GET", "POST"])

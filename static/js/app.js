@@ -50,6 +50,18 @@
     image.src = image.src.replace(/([?&]v=)[^&]*/, "$1" + Date.now());
   });
 
+  // A reason ticked on the review decision ticks the parts it is about (the server refuses a
+  // reason whose parts are not reopened, so without JavaScript the reviewer ticks them).
+  document.addEventListener("change", function (event) {
+    var reason = event.target;
+    if (!reason.matches || !reason.matches("input[name=reasons][data-reopens]") || !reason.checked) return;
+    var form = reason.form;
+    reason.getAttribute("data-reopens").split(" ").forEach(function (key) {
+      var part = key && form.querySelector('input[name=reopen][value="' + key + '"]');
+      if (part) part.checked = true;
+    });
+  });
+
   function csrfToken() {
     try {
       return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";

@@ -334,9 +334,15 @@ class HttpApplicant:
                                              response.get_data(as_text=True)[-1500:])
         return response
 
-    def fill_sections(self):
+    def fill_sections(self, county="530102"):
         for key, data in SECTION_ANSWERS.items():
+            if key == "work":
+                data = {**data, "unit_prefecture": county[:4] + "00", "unit_county": county}
             self.post(f"/collection/{key}", data)
+
+    def submit(self):
+        self.token = self._token("/collection/summary")
+        self.post("/collection/submit", {})
 
     def upload(self, kind: str, data: bytes):
         return self.post(f"/collection/materials/{kind}",

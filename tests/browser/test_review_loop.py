@@ -73,8 +73,8 @@ def decide(page: Page, outcome: str, reasons=(), reopen=()):
         group(page, "不通过原因").get_by_label(reason, exact=True).check()
     for key in reopen:
         group(page, "需要修改的部分").get_by_label(key, exact=True).check()
-    button(page, "提交审核决定").click()
-    expect(page).to_have_url(url_ending("/review"))
+    button(page, "提交，审核下一份").click()
+    expect(page).to_have_url(re.compile(r"/review\?status=pending$"))   # none left: the list
 
 
 def expect_sections_beside_photos(page: Page):
@@ -128,6 +128,11 @@ def test_reject_fix_resubmit_approve(page: Page, desk: Page, app, outbox, snapsh
     expect(identity).to_contain_text(accountant.id_number)
     assert desk.evaluate("window.__marker") == 1, "the number is swapped in, not a new page"
     check_page(desk, "review_detail_revealed", snapshot)
+    group(desk, "审核结果").get_by_label("不通过", exact=True).check()
+    group(desk, "不通过原因").get_by_label(REASON, exact=True).check()
+    # the reason is about 证明材料: ticking it ticks that part too
+    expect(group(desk, "需要修改的部分").get_by_label("证明材料", exact=True)).to_be_checked()
+    expect(group(desk, "需要修改的部分").get_by_label("工作信息", exact=True)).not_to_be_checked()
     decide(desk, "不通过", reasons=[REASON], reopen=["证明材料"])
     expect(desk.locator("#messages")).to_contain_text(f"已退回：{accountant.name}")
     expect(desk.get_by_role("row").filter(has_text=accountant.name)).to_have_count(0)
@@ -187,3 +192,48 @@ def test_reject_fix_resubmit_approve(page: Page, desk: Page, app, outbox, snapsh
         "请登录系统按提示修改后重新提交。",
         "【云南省会计人员信息采集】您的会计人员信息采集已审核通过。",
     ]
+
+
+@pytest.mark.browser
+def test_a_reviewer_works_down_the_filtered_queue_without_the_list(desk: Page, app, snapshot):
+    """审核下一份: each decision opens the next pending application of the same list (its filter
+    kept), the last one returns to that list; a reason that reopens nothing it is about is refused
+    with everything ticked kept."""
+    first, second, elsewhere = (
+        register_applicant(app, make_id(seq=seq), phone, name=name)
+        for seq, phone, name in (("541", "13800000541", "周一"), ("542", "13800000542", "吴二"),
+                                 ("543", "13800000543", "郑三")))
+    for person, county in ((first, "530102"), (second, "530102"), (elsewhere, "530103")):
+        ready = HttpApplicant(app, person)
+        ready.fill_sections(county=county)
+        ready.upload_materials()
+        ready.submit()
+    reviewer = create_reviewer(app, "530100", make_id("530100", "19800101", "556"),
+                               "13900000556")
+    log_in(desk, reviewer)
+    desk.goto("/review?status=pending&county=530102")
+    desk.get_by_role("row").filter(has_text="周一").get_by_role("link").click()
+    expect(desk.get_by_role("heading", level=1)).to_contain_text("周一")
+
+    group(desk, "审核结果").get_by_label("不通过", exact=True).check()
+    group(desk, "不通过原因").get_by_label("照片不符合要求", exact=True).check()
+    group(desk, "需要修改的部分").get_by_label("证明材料", exact=True).uncheck()
+    group(desk, "需要修改的部分").get_by_label("工作信息", exact=True).check()
+    button(desk, "提交，审核下一份").click()
+    expect(desk.locator("#reopen-error")).to_contain_text("请勾选“证明材料”")
+    expect(group(desk, "不通过原因").get_by_label("照片不符合要求", exact=True)).to_be_checked()
+    expect(group(desk, "需要修改的部分").get_by_label("工作信息", exact=True)).to_be_checked()
+    check_page(desk, "review_reason_not_reopened", snapshot)
+
+    group(desk, "需要修改的部分").get_by_label("证明材料", exact=True).check()
+    button(desk, "提交，审核下一份").click()
+    expect(desk.locator("#messages")).to_contain_text("已退回：周一。下面是下一份待审核的申报")
+    expect(desk.get_by_role("heading", level=1)).to_contain_text("吴二")   # not 郑三: other county
+    expect(desk).to_have_url(re.compile(r"/review/\d+\?status=pending&county=530102$"))
+    check_page(desk, "review_next", snapshot)
+
+    group(desk, "审核结果").get_by_label("通过", exact=True).check()
+    button(desk, "提交，审核下一份").click()
+    expect(desk.locator("#messages")).to_contain_text("已通过：吴二。本列表的待审核申报已全部处理完")
+    expect(desk).to_have_url(re.compile(r"/review\?status=pending&county=530102$"))
+    expect(desk.get_by_label("县（市、区）")).to_have_value("530102")

@@ -99,7 +99,7 @@ def test_register_fill_upload_submit_review_through_nginx(shape, visitor):
     staff_id, staff_phone = fresh_identity()
     reviewer_logs_in(reviewer, env, staff_id, staff_phone)
     listing = reviewer.get(f"/review?status=pending&q={id_number}").text
-    application = re.search(r'href="/review/(\d+)"', listing).group(1)
+    application = re.search(r'href="/review/(\d+)[?"]', listing).group(1)
     detail = reviewer.get(f"/review/{application}").text
     assert "王芳" in detail
     response = reviewer.post(f"/review/{application}/decide", {"decision": "approve"})
