@@ -355,8 +355,11 @@ def test_prefecture_then_county(applicant, app):
     assert len(prefecture_codes) == 16
     page = refresh(applicant, {"employed": "yes"})
     assert page.options["unit_prefecture"] == [""] + prefecture_codes
-    assert page.options["unit_county"] == [""]
-    assert "请先选择州（市）" in page.html
+    # no prefecture yet: every county, grouped by prefecture (no round trip without JavaScript)
+    with database(app):
+        every_county = [c.code for code in prefecture_codes for c in counties_of(code)]
+    assert page.options["unit_county"] == [""] + every_county and len(every_county) == 129
+    assert "州（市）会自动填上" in page.html
     page = refresh(applicant, {"employed": "yes", "unit_prefecture": "530300"})
     assert page.options["unit_county"] == [""] + qujing
     assert "530302" in qujing and "530102" not in qujing
@@ -467,9 +470,10 @@ def test_student_names_the_school(applicant, app):
 
 
 @pytest.mark.parametrize("category", ["待业", "退休", "其他"])
-def test_others_are_not_asked_for_a_school(applicant, app, category):
+def test_others_need_no_school_and_none_is_stored(applicant, app, category):
+    # shown with 人员类别 (no round trip without JavaScript), optional for anyone not a student
     page = refresh(applicant, {**STUDENT, "person_category": category})
-    assert "school_name" not in page.controls
+    assert "school_name" in page.controls and "在校学生必填；其他人员不用填" in page.html
     post(applicant, "work", {**STUDENT, "person_category": category}, 303)
     assert stored(app, "work") == {
         "employed": ["no"], "person_category": [category], "collection_prefecture": ["530100"],
@@ -497,7 +501,7 @@ def test_refresh_shows_the_fields_for_the_answer_without_validating(applicant, a
 
     page = refresh(applicant, {"employed": "no", "unit_name": "某公司"})
     assert page.controls == {"employed", "person_category", "collection_prefecture",
-                             "collection_county"}
+                             "collection_county", "school_name"}
     assert page.errors == {}
 
     page = refresh(applicant, {"employed": "no", "person_category": "在校学生",

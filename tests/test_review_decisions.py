@@ -61,7 +61,7 @@ def test_approve(app, outbox, pending, reviewer):
     assert 'id="decision-form"' in page
     response = client.post(f"/review/{pending.application_id}/decide",
                            data={"decision": "approve"})
-    assert response.status_code == 303 and response.headers["Location"] == "/review"
+    assert response.status_code == 303 and response.headers["Location"] == "/review?status=pending"
     assert "已通过：陈待审" in text(client.get("/review"))
     row = application_row(app, pending.application_id)
     assert row["status"] == ApplicationStatus.APPROVED and row["decided_at"] is not None
