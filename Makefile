@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test lint check-html test-production prod-local prod-down install install-dev \
-	install-precheck install-bench db bench bench-images bench-review bench-precheck \
+	install-precheck install-bench db demo bench bench-images bench-review bench-precheck \
 	bench-import bench-surge bench-faults clean
 
 $(BIN)/activate:
@@ -51,8 +51,14 @@ db: install
 	$(FLASK) db upgrade
 	$(FLASK) regions load
 
+# PORT=8000 make run, if 5000 is taken.
+PORT ?= 5000
 run: db
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Demo data: applications across Yunnan (with generated photos), a reviewer per county.
+demo: db
+	$(FLASK) demo seed
 
 lint: install-dev
 	$(BIN)/ruff check .

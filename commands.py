@@ -102,7 +102,9 @@ def anchor_audit_command():
 @demo_cli.command("seed")
 @click.option("--applicants", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--seed", default=2026, show_default=True, help="random seed, for repeatable data")
-def demo_seed_command(applicants, seed):
+@click.option("--photos", default=300, show_default=True, type=click.IntRange(0, 100_000),
+              help="submitted applications given generated photos (演示样例), oldest in the queue")
+def demo_seed_command(applicants, seed, photos):
     """Fill the database with realistic applications and a reviewer per county and prefecture."""
     import time
 
@@ -113,15 +115,42 @@ def demo_seed_command(applicants, seed):
         raise click.ClickException("demo data is refused in production")
     started = time.perf_counter()
     password_hash = demo.hasher().hash(demo.DEMO_PASSWORD)
-    staff = demo.seed_staff(password_hash)
-    demo.seed_applicants(applicants, seed=seed,
+    try:
+        staff = demo.seed_staff(password_hash)
+    except demo.NoRegions as missing:
+        raise click.ClickException(str(missing)) from None
+    demo.seed_applicants(applicants, seed=seed, photos=photos,
                          progress=lambda n: click.echo(f"  {n} applicants", err=True)
                          if n % 50000 == 0 else None)
     click.echo(f"{applicants} applicants and {len(staff)} staff in "
                f"{time.perf_counter() - started:.1f} s")
+    _echo_logins(staff)
+    click.echo("List the logins again any time: flask demo logins [--bureau 五华区]")
+
+
+def _echo_logins(staff):
+    from domain import demo
     click.echo(f"Every demo account's password: {demo.DEMO_PASSWORD}")
     for role, bureau, id_number in staff:
         click.echo(f"  {role:9} {bureau:16} log in with ID {id_number}")
+
+
+@demo_cli.command("logins")
+@click.option("--bureau", default="", help="only the bureaus whose name contains this, e.g. 五华区")
+def demo_logins_command(bureau):
+    """List the demo staff logins again (flask demo seed prints them once)."""
+    from flask import current_app
+
+    from domain import demo
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("there is no demo data in production")
+    try:
+        staff = [row for row in demo.staff_logins() if bureau in row[1]]
+    except demo.NoRegions as missing:
+        raise click.ClickException(str(missing)) from None
+    if not staff:
+        raise click.ClickException("no demo staff found: run `flask demo seed` first")
+    _echo_logins(staff)
 
 
 @jobs_cli.command("work")

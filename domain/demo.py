@@ -7,14 +7,17 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from stdnum.cn import ric, uscc
 
+from domain import demo_images
 from domain.accounts import hasher
 from domain.answers import BasicAnswers, Employer, WorkAnswers
 from domain.choices import ACCOUNTING_POSTS, ETHNIC_GROUPS
+from domain.regions import division
 from extensions import db
 from models import (
     Account,
     Application,
     ApplicationStatus,
+    Material,
     Region,
     RegionLevel,
     Role,
@@ -28,6 +31,8 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 STATUS_WEIGHTS = [(ApplicationStatus.DRAFT, 15), (ApplicationStatus.PENDING, 45),
                   (ApplicationStatus.APPROVED, 25), (ApplicationStatus.REJECTED, 15)]
 BATCH = 5000
+PHOTOS = 300    # applications given photos by default: a reviewer trains on these
+PHOTO_AGE = timedelta(days=61)   # …and they are the oldest submissions, first in the queue
 
 
 def make_id_number(region: str, born: date, sequence: int) -> str:
@@ -49,16 +54,30 @@ def _next_id(model) -> int:
     return (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
 
 
+class NoRegions(RuntimeError):
+    """Demo staff need Yunnan's regions in the database."""
+
+
+def staff_plan() -> list[tuple[str, Region, str]]:
+    """(role, region, ID number) of every demo staff account: a reviewer per region, an
+    administrator and an auditor. The numbers follow from the regions alone, so the logins can
+    be listed again later (`flask demo logins`)."""
+    regions = list(db.session.scalars(sa.select(Region).order_by(Region.code)))
+    if not regions:
+        raise NoRegions("the regions are not loaded: run `make db` (flask regions load) first")
+    plan = [(Role.REVIEWER, r) for r in regions] + \
+        [(Role.ADMIN, regions[0]), (Role.AUDITOR, regions[0])]
+    return [(role, region,
+             make_id_number("530102", date(1980, 1, 1) + timedelta(days=index), 900))
+            for index, (role, region) in enumerate(plan)]
+
+
 def seed_staff(password_hash: str) -> list[tuple[str, str, str]]:
     """A reviewer per county and prefecture, one for the province, an admin and an auditor.
     Returns (role, bureau, id_number) for each account created."""
-    regions = list(db.session.scalars(sa.select(Region).order_by(Region.code)))
     existing = set(db.session.scalars(sa.select(Account.id_number)))
-    created, sequence = [], 900
-    plan = [(Role.REVIEWER, r) for r in regions] + \
-        [(Role.ADMIN, regions[0]), (Role.AUDITOR, regions[0])]
-    for index, (role, region) in enumerate(plan):
-        id_number = make_id_number("530102", date(1980, 1, 1) + timedelta(days=index), sequence)
+    created = []
+    for index, (role, region, id_number) in enumerate(staff_plan()):
         if id_number in existing:
             continue
         db.session.add(Account(role=role, id_type="居民身份证", id_number=id_number,
@@ -70,7 +89,34 @@ def seed_staff(password_hash: str) -> list[tuple[str, str, str]]:
     return created
 
 
-def seed_applicants(count: int, seed: int = 2026, progress=None) -> int:
+def staff_logins() -> list[tuple[str, str, str]]:
+    """(role, bureau, ID number) of the demo staff accounts in the database."""
+    existing = set(db.session.scalars(sa.select(Account.id_number).where(
+        Account.role != Role.APPLICANT)))
+    return [(role, region.bureau_name, id_number) for role, region, id_number in staff_plan()
+            if id_number in existing]
+
+
+def _materials(application: dict, account: dict, basic: BasicAnswers, work: WorkAnswers,
+               born: date, now) -> list[dict]:
+    """Material rows for the photos a demo application requires, drawn for this person."""
+    county = division(application["jurisdiction_code"])
+    person = dict(name=account["name"], id_number=account["id_number"],
+                  gender="男" if int(account["id_number"][16]) % 2 else "女",
+                  ethnicity=basic.ethnicity, born=born, address=basic.address,
+                  county_name=county.name if county else "", unit_name=work.employer.name)
+    return [dict(application_id=application["id"], owner_id=account["id"], kind=kind,
+                 pending=False, sha256=image.sha256, size_bytes=image.size, width=image.width,
+                 height=image.height, content=image.data, thumbnail=image.thumbnail,
+                 notes="；".join(image.fixes), uploaded_at=now)
+            for kind, image in demo_images.materials_for(person).items()]
+
+
+def seed_applicants(count: int, seed: int = 2026, progress=None,
+                    photos: int = PHOTOS) -> int:
+    """`count` applicants; the first `photos` of them that are submitted get generated photos
+    (演示样例: an ID card with their name and number, a 1-inch portrait, a stamped 工作证明) and
+    are submitted earlier than the rest, so the pending queue starts with them."""
     rng = random.Random(seed)
     counties = _counties()
     password_hash = hasher().hash(DEMO_PASSWORD)
@@ -80,7 +126,7 @@ def seed_applicants(count: int, seed: int = 2026, progress=None) -> int:
     done = 0
     while done < count:
         size = min(BATCH, count - done)
-        accounts, applications, sections = [], [], []
+        accounts, applications, sections, materials = [], [], [], []
         for offset in range(size):
             account_id, application_id = first_account + done + offset, \
                 first_application + done + offset
@@ -95,8 +141,10 @@ def seed_applicants(count: int, seed: int = 2026, progress=None) -> int:
                 must_bind_phone=False, must_change_password=False, is_enabled=True,
                 failed_logins=0, imported=False, created_at=now, password_changed_at=now))
             status = rng.choice(statuses)
+            with_photos = status != ApplicationStatus.DRAFT and photos > 0
             submitted = None if status == ApplicationStatus.DRAFT else \
-                now - timedelta(seconds=rng.randrange(60 * 24 * 3600))
+                now - timedelta(seconds=rng.randrange(60 * 24 * 3600)) - \
+                (PHOTO_AGE if with_photos else timedelta())
             applications.append(dict(
                 id=application_id, account_id=account_id, status=status,
                 jurisdiction_code=county, prefecture_code=county[:4] + "00",
@@ -116,9 +164,14 @@ def seed_applicants(count: int, seed: int = 2026, progress=None) -> int:
                 sections.append(dict(
                     application_id=application_id, key=key, completed=True, needs_changes=False,
                     updated_at=now, draft=None, data=given.to_stored()))
+            if with_photos:
+                materials += _materials(applications[-1], accounts[-1], basic, work, born, now)
+                photos -= 1
         db.session.execute(sa.insert(Account), accounts)
         db.session.execute(sa.insert(Application), applications)
         db.session.execute(sa.insert(Section), sections)
+        if materials:
+            db.session.execute(sa.insert(Material), materials)
         db.session.commit()
         done += size
         if progress:
@@ -131,7 +184,7 @@ def _fix_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the new rows."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for table in ("accounts", "applications", "application_sections"):
+    for table in ("accounts", "applications", "application_sections", "materials"):
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))

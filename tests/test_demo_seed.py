@@ -1,5 +1,6 @@
 """`flask demo seed`: realistic applicants with valid ID numbers and credit codes, a spread of
 statuses, a reviewer per county and prefecture, and a second run that adds more."""
+import io
 import re
 from collections import Counter
 
@@ -39,7 +40,7 @@ def snapshot(app) -> dict:
 
 
 def test_seed_300(app):
-    result = seed(app, "--applicants", "300")
+    result = seed(app, "--applicants", "300", "--photos", "0")
     data = snapshot(app)
 
     # 300 applicants, each with a valid, unique 居民身份证 number and phone
@@ -96,7 +97,7 @@ def _login_id(output, bureau, role="reviewer"):
 
 
 def test_seeded_reviewer_logs_in_and_reviews(app):
-    result = seed(app, "--applicants", "300")
+    result = seed(app, "--applicants", "300", "--photos", "0")
     id_number = _login_id(result.output, "五华区财政局")
     client = app.test_client()
     assert login(client, id_number, demo.DEMO_PASSWORD).status_code == 303
@@ -119,9 +120,9 @@ def test_seeded_reviewer_logs_in_and_reviews(app):
 
 
 def test_seeding_twice_adds_more(app):
-    seed(app, "--applicants", "300")
+    seed(app, "--applicants", "300", "--photos", "0")
     first_run = snapshot(app)
-    result = seed(app, "--applicants", "300")
+    result = seed(app, "--applicants", "300", "--photos", "5")
     second_run = snapshot(app)
     assert len(second_run["applicants"]) == 600
     assert len({row.id_number for row in second_run["applicants"]}) == 600
@@ -142,3 +143,59 @@ def test_seed_zero_applicants_only_staff(app):
     data = snapshot(app)
     assert data["applicants"] == [] and len(data["staff"]) == 148
     assert "0 applicants and 148 staff" in result.output
+
+
+def test_demo_applications_first_in_the_queue_have_generated_photos(app):
+    from PIL import Image
+
+    from domain import materials
+    seed(app, "--applicants", "60", "--photos", "12")
+    with app.app_context():
+        submitted = list(db.session.scalars(
+            sa.select(Application).where(Application.status != ApplicationStatus.DRAFT)
+            .order_by(Application.submitted_at)))
+        with_photos = [a for a in submitted if materials.present_kinds(a)]
+        assert len(with_photos) == 12 and submitted[:12] == with_photos   # oldest first
+        for application in with_photos:
+            assert materials.present_kinds(application) == {
+                "id_photo", "id_front", "id_back", "work_proof"}
+            assert materials.all_present(application)
+        shown = materials.materials_of(with_photos[0])
+        photo = Image.open(io.BytesIO(shown["id_photo"].content))
+        assert photo.size == (295, 413) and shown["id_photo"].size_bytes <= 20 * 1024
+        card = Image.open(io.BytesIO(shown["id_front"].content))
+        assert card.size == (642, 405) and shown["id_front"].size_bytes <= 200 * 1024
+        first_pending = next(a for a in with_photos if a.status == ApplicationStatus.PENDING)
+        county, pending_id = first_pending.jurisdiction_code, first_pending.id
+        db.session.remove()
+    # the reviewer of that county sees photo tiles, not 未上传
+    with app.app_context():
+        from domain.demo import staff_logins
+        [(_role, _bureau, reviewer)] = [
+            row for row in staff_logins() if row[0] == Role.REVIEWER and
+            db.session.scalar(sa.select(Account.region_code).where(
+                Account.id_number == row[2])) == county]
+        db.session.remove()
+    client = app.test_client()
+    assert login(client, reviewer, demo.DEMO_PASSWORD).status_code == 303
+    detail = client.get(f"/review/{pending_id}").get_data(as_text=True)
+    assert "未上传" not in detail
+    image = re.search(r'src="(/media/[^"]+)"', detail)
+    assert image and client.get(image.group(1)).status_code == 200
+
+
+def test_demo_logins_lists_the_staff_again(app):
+    first = seed(app, "--applicants", "0")
+    listed = app.test_cli_runner().invoke(args=["demo", "logins"])
+    assert listed.exit_code == 0
+    assert sorted(re.findall(r"log in with ID (\S+)", listed.output)) == \
+        sorted(re.findall(r"log in with ID (\S+)", first.output))
+    only = app.test_cli_runner().invoke(args=["demo", "logins", "--bureau", "五华区"])
+    assert re.findall(r"log in with ID (\S+)", only.output) == [
+        _login_id(first.output, "五华区财政局")]
+    assert f"password: {demo.DEMO_PASSWORD}" in only.output
+
+
+def test_demo_logins_before_a_seed_says_what_to_do(app):
+    listed = app.test_cli_runner().invoke(args=["demo", "logins"])
+    assert listed.exit_code != 0 and "flask demo seed" in listed.output

@@ -289,7 +289,7 @@ def main():
         existing = db.session.scalar(sa.select(sa.func.count(Application.id)))
         if existing < args.background:
             started = time.monotonic()
-            demo.seed_applicants(args.background - existing, seed=existing)
+            demo.seed_applicants(args.background - existing, seed=existing, photos=0)
             fix_sequences()
             log(f"background: {args.background - existing} applications added in "
                 f"{time.monotonic() - started:.0f} s")
