@@ -6,14 +6,13 @@ and each jurisdiction level has an index that serves its filter and order. Count
 COUNT_CAP so counting never costs more than the page."""
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from domain import id_numbers
 from domain.access import scope
-from domain.clock import LOCAL_TIME
+from domain.clock import FILTER_YEARS, local_midnight_utc
 from domain.regions import counties_within, division, prefectures
 from extensions import db
 from models import Account, Application, ApplicationStatus, Region, RegionLevel
@@ -52,18 +51,6 @@ class Page:
     count_capped: bool
 
 
-def usable_date(day: date | None, errors=()) -> date | None:
-    """A date filter as typed, if it parsed and lies in a range a submission can have."""
-    if day is None or errors or not CURSOR_YEARS[0] <= day.year <= CURSOR_YEARS[1]:
-        return None
-    return day
-
-
-def _local_midnight_utc(day: date) -> datetime:
-    local = datetime.combine(day, time.min, tzinfo=LOCAL_TIME)
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def _search(query: str):
     text = query.strip()
     normalised = id_numbers.normalise(text)
@@ -79,10 +66,10 @@ def _conditions(region: Region, list_filter: ListFilter) -> list:
     if list_filter.county:
         conditions.append(Application.jurisdiction_code == list_filter.county)
     if list_filter.date_from:
-        conditions.append(Application.submitted_at >= _local_midnight_utc(list_filter.date_from))
+        conditions.append(Application.submitted_at >= local_midnight_utc(list_filter.date_from))
     if list_filter.date_to:
         conditions.append(Application.submitted_at <
-                          _local_midnight_utc(list_filter.date_to + timedelta(days=1)))
+                          local_midnight_utc(list_filter.date_to + timedelta(days=1)))
     if list_filter.query.strip():
         conditions.append(_search(list_filter.query))
     return conditions
@@ -102,7 +89,7 @@ def encode_cursor(application: Application) -> str:
     return f"{application.submitted_at.isoformat(timespec='microseconds')}_{application.id}"
 
 
-CURSOR_YEARS = (2000, 2200)
+CURSOR_YEARS = FILTER_YEARS
 ID_MAX = 2**31 - 1
 
 

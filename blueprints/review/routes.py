@@ -11,6 +11,7 @@ from blueprints.roles import role_required
 from blueprints.web import client_ip, is_htmx, redirect_to, redirect_url, render_page
 from domain import audit, exports, review, review_queue
 from domain.access import can_view
+from domain.clock import usable_date
 from domain.id_numbers import mask
 from domain.regions import counties_within
 from domain.summary import summarise
@@ -28,8 +29,8 @@ def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
     form.validate()  # only to parse dates; an unparsable date is simply not applied
     return form, review_queue.ListFilter(
         status=status, county=form.county.data if form.county.data in allowed else "",
-        date_from=review_queue.usable_date(form.date_from.data, form.date_from.errors),
-        date_to=review_queue.usable_date(form.date_to.data, form.date_to.errors),
+        date_from=usable_date(form.date_from.data, form.date_from.errors),
+        date_to=usable_date(form.date_to.data, form.date_to.errors),
         query=(form.q.data or "")[:40])
 
 
