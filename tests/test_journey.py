@@ -137,3 +137,30 @@ def test_forms_that_send_a_code_say_the_captcha_is_for_the_code_only(client):
     login = text_of(client.get("/login"))
     assert '图形验证码<span class="req" aria-hidden="true"> *</span>' in login   # login checks it
     assert "提交时不用再填" not in login
+
+
+# -- 13. the README for a newcomer ----------------------------------------------------------------
+def test_make_run_takes_a_port_and_the_readme_s_first_hour_commands_exist():
+    import pathlib
+    import re
+    import subprocess
+    root = pathlib.Path(__file__).resolve().parent.parent
+    dry = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True,
+                         text=True, check=True).stdout
+    assert "--port 8123" in dry
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    start = readme[readme.index("## Quick start"):readme.index("## Layout")]
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    for target in set(re.findall(r"\bmake (\w[\w-]*)", start)):
+        assert re.search(rf"^{target}:", makefile, re.M), target
+    assert "flask --app wsgi demo logins" in start and "make db" in start
+    assert "取得日期 (may be empty) as 2010-09-01" in readme
+
+
+def test_the_readme_s_example_id_numbers_are_valid():
+    import pathlib
+
+    from domain.id_numbers import RESIDENT_ID, validate
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    for number in ("530102199001011231", "530102198506150021"):
+        assert number in readme and validate(RESIDENT_ID, number) == number
