@@ -87,8 +87,9 @@ def test_a_reviewer_training_on_demo_data_sees_photos(desk: Page, app, snapshot)
     expect(desk.locator("main")).not_to_contain_text("未上传")
     for title in ("1寸白底证件照", "身份证正面", "身份证反面", "工作证明"):
         image = desk.get_by_role("img", name=title)
-        expect(image).to_be_visible()
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), title
+        image.scroll_into_view_if_needed()   # the tiles load lazily
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 0, title
     check_page(desk, "journey_demo_photos", snapshot)
 
 
