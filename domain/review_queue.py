@@ -1,9 +1,11 @@
 """The reviewer's list: only applications inside the reviewer's jurisdiction, filtered by status,
-county and submission date, searched by name, ID number or phone, 50 to a page.
+county, submission date and machine-check doubt, searched by name, ID number or phone, 50 to a
+page.
 
 Pages are keyed on (submitted_at, id) — no OFFSET, so the 1000th page costs what the first does —
-and each jurisdiction level has an index that serves its filter and order. Counts stop at
-COUNT_CAP so counting never costs more than the page."""
+and each jurisdiction level has an index that serves its filter and order (and a partial one,
+holding only the applications with a doubt, for 机器核对有疑点). Counts stop at COUNT_CAP so
+counting never costs more than the page."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +35,7 @@ class ListFilter:
     date_from: date | None = None
     date_to: date | None = None
     query: str = ""
+    doubt: bool = False     # 机器核对有疑点: a pre-check of a current picture disagrees
 
 
 @dataclass
@@ -77,6 +80,9 @@ def _conditions(region: Region, list_filter: ListFilter) -> list:
                           _local_midnight_utc(list_filter.date_to + timedelta(days=1)))
     if list_filter.query.strip():
         conditions.append(_search(list_filter.query))
+    if list_filter.doubt:
+        # The bare column, as the partial indexes' predicate says it: they serve the filter.
+        conditions.append(Application.precheck_doubt)
     return conditions
 
 
@@ -123,6 +129,7 @@ class ListRow:
     id_number: str
     phone: str | None
     jurisdiction_code: str | None
+    precheck_doubt: bool = False
 
     @property
     def status_label(self) -> str:
@@ -135,7 +142,8 @@ class ListRow:
 
 
 LIST_COLUMNS = (Application.id, Application.status, Application.submitted_at, Account.name,
-                Account.id_number, Account.phone, Application.jurisdiction_code)
+                Account.id_number, Account.phone, Application.jurisdiction_code,
+                Application.precheck_doubt)
 
 
 def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, size=PAGE_SIZE,

@@ -9,7 +9,7 @@ from blueprints.review.export import download_headers
 from blueprints.review.forms import DecisionForm, ExportForm, ListFilterForm
 from blueprints.roles import role_required
 from blueprints.web import client_ip, is_htmx, redirect_to, redirect_url, render_page
-from domain import audit, exports, review, review_queue
+from domain import audit, exports, prechecks, review, review_queue
 from domain.access import can_view
 from domain.id_numbers import mask
 from domain.regions import counties_within
@@ -30,7 +30,7 @@ def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
         status=status, county=form.county.data if form.county.data in allowed else "",
         date_from=review_queue.usable_date(form.date_from.data, form.date_from.errors),
         date_to=review_queue.usable_date(form.date_to.data, form.date_to.errors),
-        query=(form.q.data or "")[:40])
+        query=(form.q.data or "")[:40], doubt=bool(form.doubt.data))
 
 
 @bp.route("")
@@ -52,8 +52,11 @@ def _application_in_scope(application_id: int) -> Application:
 
 
 def _detail(application, form=None, status=200, revealed=False, conflict=False):
+    summaries = summarise(application)
+    kept = [material for s in summaries for _spec, material in s.materials if material]
     return render_page("review/detail.html", block="decision", status=status,
-                       application=application, summaries=summarise(application),
+                       application=application, summaries=summaries,
+                       flags=prechecks.flags_for(application, kept),
                        form=form or DecisionForm(), decisions=review.decisions_of(application),
                        revealed=revealed, conflict=conflict)
 
@@ -76,7 +79,7 @@ def reveal_id_number(application_id):
         return _detail(application, revealed=True)
     return render_page("review/detail.html", block="identity", application=application,
                        revealed=True,
-                       summaries=[], form=DecisionForm(), decisions=[])
+                       summaries=[], flags={}, form=DecisionForm(), decisions=[])
 
 
 @bp.route("/<int:application_id>/decide", methods=["POST"])
