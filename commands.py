@@ -156,13 +156,15 @@ def demo_logins_command(bureau):
 @jobs_cli.command("work")
 @click.option("--burst", is_flag=True, help="stop when the queue is empty (tests)")
 def jobs_work_command(burst):
-    """Run the job worker (JOB_BACKEND=rq): SMS, notices, exports, imports, purges."""
+    """Run the job worker (JOB_BACKEND=rq): SMS, notices, exports, imports, purges, pre-checks."""
     from flask import current_app
 
+    from domain.prechecks import load_engines
     from jobs.worker import work
     if current_app.config["JOB_BACKEND"] != "rq":
         raise click.ClickException("the worker serves JOB_BACKEND=rq; with 'thread' the app "
                                    "runs its jobs itself")
+    load_engines()   # the OCR and face models, once for the worker's life
     work(current_app._get_current_object(), burst=burst)
 
 

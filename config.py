@@ -135,6 +135,11 @@ class Config:
     ARCHIVE_MAX_BYTES = _env_int("ARCHIVE_MAX_BYTES", 32 * 1024 * 1024)
     ARCHIVE_KEEP_DAYS = _env_int("ARCHIVE_KEEP_DAYS", 7)
 
+    # Machine pre-checks (机器核对) of uploaded pictures, run by the job worker (precheck/,
+    # domain/prechecks.py): advice shown to reviewers. Off, or without the engines installed
+    # (requirements-precheck.txt), the reviewer's flags say 未检查.
+    PRECHECK_ENABLED = _env_bool("PRECHECK_ENABLED", True)
+
     HSTS = False
 
 
@@ -149,6 +154,8 @@ class TestConfig(Config):
     REDIS_URL = None
     JOB_BACKEND = "inline"
     JOB_RETRY_DELAYS = (0,)
+    # A check reads a picture for about half a second: only the pre-check tests switch it on.
+    PRECHECK_ENABLED = False
     # None: the test fixtures give each test session its own SQLite file.
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
     ARGON2_MEMORY_COST = 1024

@@ -105,7 +105,9 @@ def _section(application: Application, key: str) -> Section:
 
 def save_section(application: Application, key: str, given) -> None:
     """Store valid answers (one of domain.answers' types) and mark the section done."""
+    from domain import prechecks  # imported here: prechecks builds on this module
     check_editable(application, key)
+    checked = prechecks.subjects(application) if key in prechecks.ANSWER_SECTIONS else None
     section = _section(application, key)
     section.data = given.to_stored()
     section.draft = None
@@ -115,6 +117,8 @@ def save_section(application: Application, key: str, given) -> None:
     if key == "work":
         set_jurisdiction(application, county_from_work(given))
     application.updated_at = utcnow()
+    if checked is not None:
+        prechecks.answers_changed(application, checked)
     db.session.commit()
 
 

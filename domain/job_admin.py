@@ -13,6 +13,7 @@ KIND_LABELS = {
     "archive.import": "档案导入",
     "maintenance.purge": "过期数据清理",
     "audit.anchor": "审计日志锚点",
+    "precheck.material": "材料机器核对",
 }
 
 

@@ -119,6 +119,8 @@ def store(application: Application, kind: str, image: ProcessedImage,
     material.notes = "；".join(image.fixes)
     material.uploaded_at = utcnow()
     _clear_needs_changes(application)
+    if not pending:
+        _queue_precheck(material)
     db.session.commit()
     return material
 
@@ -129,13 +131,20 @@ def confirm_pending_photo(application: Application) -> bool:
     pending = pending_photo(application)
     if pending is None:
         return False
-    db.session.execute(sa.delete(Material).where(Material.application_id == application.id,
-                                                 Material.kind == ID_PHOTO,
-                                                 Material.pending.is_(False)))
+    replaced = db.session.execute(sa.delete(Material).where(
+        Material.application_id == application.id, Material.kind == ID_PHOTO,
+        Material.pending.is_(False)))
     db.session.flush()
     pending.pending = False
+    _queue_precheck(pending, replaced=bool(replaced.rowcount))
     db.session.commit()
     return True
+
+
+def _queue_precheck(material: Material, replaced: bool = False) -> None:
+    """The machine pre-check of a picture just kept (its old result, if any, is dropped)."""
+    from domain import prechecks  # imported here: prechecks reads this module's kinds
+    prechecks.queue_check(material, replaced)
 
 
 def _clear_needs_changes(application: Application) -> None:

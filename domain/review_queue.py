@@ -1,9 +1,12 @@
 """The reviewer's list: only applications inside the reviewer's jurisdiction, filtered by status,
-county and submission date, searched by name, ID number or phone, 50 to a page.
+county, submission date and machine-check doubt, searched by name, ID number or phone, 50 to a
+page.
 
 Pages are keyed on (submitted_at, id) — no OFFSET, so the 1000th page costs what the first does —
-and each jurisdiction level has an index that serves its filter and order. Counts stop at
-COUNT_CAP so counting never costs more than the page."""
+and each jurisdiction level has an index that serves its filter and order (and a partial one,
+holding only the applications with a doubt, for 机器核对有疑点). Counts stop at COUNT_CAP so
+counting never costs more than the page."""
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,13 +35,15 @@ class ListFilter:
     date_from: date | None = None
     date_to: date | None = None
     query: str = ""
+    doubt: bool = False     # 机器核对有疑点: a pre-check of a current picture disagrees
 
     def query_args(self) -> dict[str, str]:
         """The filter as a link's query string: the list, its pages, and the detail pages opened
         from it (审核下一份 stays in the same list)."""
         args = {"status": self.status, "county": self.county, "q": self.query,
                 "date_from": self.date_from.isoformat() if self.date_from else "",
-                "date_to": self.date_to.isoformat() if self.date_to else ""}
+                "date_to": self.date_to.isoformat() if self.date_to else "",
+                "doubt": "y" if self.doubt else ""}
         return {name: value for name, value in args.items() if value}
 
 
@@ -72,6 +77,9 @@ def _conditions(region: Region, list_filter: ListFilter) -> list:
                           local_midnight_utc(list_filter.date_to + timedelta(days=1)))
     if list_filter.query.strip():
         conditions.append(_search(list_filter.query))
+    if list_filter.doubt:
+        # The bare column, as the partial indexes' predicate says it: they serve the filter.
+        conditions.append(Application.precheck_doubt)
     return conditions
 
 
@@ -118,6 +126,7 @@ class ListRow:
     id_number: str
     phone: str | None
     jurisdiction_code: str | None
+    precheck_doubt: bool = False
 
     @property
     def status_label(self) -> str:
@@ -130,7 +139,8 @@ class ListRow:
 
 
 LIST_COLUMNS = (Application.id, Application.status, Application.submitted_at, Account.name,
-                Account.id_number, Account.phone, Application.jurisdiction_code)
+                Account.id_number, Account.phone, Application.jurisdiction_code,
+                Application.precheck_doubt)
 
 
 def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, size=PAGE_SIZE,
@@ -177,8 +187,7 @@ def page(region: Region, list_filter: ListFilter, after: str | None = None,
 def next_pending(region: Region, list_filter: ListFilter, decided: Application) -> ListRow | None:
     """审核下一份: the pending application after the one just decided in the same list (oldest
     first), or else the first one left that was skipped earlier."""
-    pending = ListFilter(ApplicationStatus.PENDING, list_filter.county, list_filter.date_from,
-                         list_filter.date_to, list_filter.query)
+    pending = dataclasses.replace(list_filter, status=ApplicationStatus.PENDING)
     after = encode_cursor(decided) if decided.submitted_at else None
     rows, _next, _prev = _fetch(region, pending, after=after, size=1)
     if not rows and after:

@@ -1,7 +1,7 @@
 """提交审核: what is still missing, and the submission itself (idempotent)."""
 import sqlalchemy as sa
 
-from domain import audit, materials
+from domain import audit, materials, prechecks
 from domain.id_numbers import mask
 from domain.sections import COMPLETED, DATA_SECTIONS, status_of
 from extensions import db
@@ -33,6 +33,7 @@ def submit(application: Application, ip: str) -> bool:
         return False
     audit.record("application.submit", actor=application.account, ip=ip,
                  subject=mask(application.account.id_number))
+    prechecks.queue_missing(application)
     db.session.commit()
     db.session.refresh(application)
     return True

@@ -10,6 +10,7 @@ HANDLERS = {
     "archive.import": "domain.archive_uploads:run_import_job",
     "maintenance.purge": "domain.maintenance:purge_job",
     "audit.anchor": "domain.audit_anchors:take_job",
+    "precheck.material": "domain.prechecks:run_check_job",
 }
 
 

@@ -9,12 +9,13 @@ from models.job import Job, JobStatus
 from models.login_failure import LoginFailure
 from models.login_session import LoginSession
 from models.material import Material
+from models.precheck import MaterialPrecheck
 from models.region import Region, RegionLevel
 from models.review import ReviewDecision
 from models.sms_code import SmsCode
 from models.stored_file import StoredFile
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "Role",
     "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
 ]

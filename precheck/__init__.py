@@ -8,6 +8,7 @@ shown to the reviewer as flags: it never blocks an applicant and never decides a
     check_certificate(image, certificate_number, name) -> Result
     check_portrait(image) -> Result
     available() -> bool
+    load()                       # load the models now (a worker at start-up), if installed
 
 Each call takes the stored picture's bytes and never raises: an absent or failing engine, or a
 document type it cannot read, gives status `not_checked`. The engines (requirements-precheck.txt)
@@ -32,7 +33,7 @@ from precheck.result import (
     summarise,
 )
 
-__all__ = ["check_id_card", "check_certificate", "check_portrait", "available", "Result",
+__all__ = ["check_id_card", "check_certificate", "check_portrait", "available", "load", "Result",
            "FieldResult", "MATCH", "MISMATCH", "UNREADABLE", "NOT_CHECKED", "STATUS_LABELS"]
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,15 @@ GB11643_DOCUMENTS = (RESIDENT_ID, "港澳居民居住证", "台湾居民居住�
 def available() -> bool:
     """Both engines are installed (not that they have loaded: that happens on first use)."""
     return ocr.available() and faces.available()
+
+
+def load() -> None:
+    """Load the installed engines' models now rather than on the first picture: a worker calls
+    this at start-up, so its first job is as quick as the others. Once per process."""
+    if ocr.available():
+        ocr.load()
+    if faces.available():
+        faces.load()
 
 
 def check_id_card(image: bytes, id_type: str, id_number: str, name: str) -> Result:

@@ -82,6 +82,20 @@ def _empty_tables():
             connection.execute(sa.text(statement))
 
 
+@pytest.fixture(scope="session")
+def engines():
+    """The pre-check engines (precheck/), loaded once for the test session as a worker loads
+    them once per process. Not installed: the tests using them skip, or fail when
+    REQUIRE_PRECHECK=1 (CI), so a missing install is never silent there."""
+    import precheck
+    if not precheck.available():
+        message = "the pre-check engines are not installed: run `make install-precheck`"
+        if os.environ.get("REQUIRE_PRECHECK") == "1":
+            pytest.fail(f"REQUIRE_PRECHECK=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    precheck.load()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

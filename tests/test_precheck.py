@@ -5,7 +5,6 @@ The engines are optional packages (`make install-precheck`). Without them these 
 fail when REQUIRE_PRECHECK=1 (CI), so a missing install is never silent there.
 """
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,18 +21,6 @@ from tests import precheck_images as pictures
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (100, 101)
-
-
-@pytest.fixture(scope="module")
-def engines():
-    """Both engines, loaded once for the module as a worker loads them once per process."""
-    if not precheck.available():
-        message = "the pre-check engines are not installed: run `make install-precheck`"
-        if os.environ.get("REQUIRE_PRECHECK") == "1":
-            pytest.fail(f"REQUIRE_PRECHECK=1 but {message}", pytrace=False)
-        pytest.skip(message)
-    ocr.load()
-    faces.load()
 
 
 def check(sample: pictures.Sample) -> Result:

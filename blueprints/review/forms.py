@@ -30,6 +30,7 @@ class ListFilterForm(FlaskForm):
     date_to = DateField("至", validators=[Optional()], render_kw={"type": "date"})
     q = StringField("搜索", render_kw={"placeholder": "姓名、完整证件号码或手机号",
                                      "maxlength": 40})
+    doubt = BooleanField("机器核对有疑点")
 
 
 class ExportForm(FlaskForm):

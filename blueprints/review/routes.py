@@ -9,7 +9,7 @@ from blueprints.review.export import download_headers
 from blueprints.review.forms import DecisionForm, ExportForm, ListFilterForm
 from blueprints.roles import role_required
 from blueprints.web import client_ip, is_htmx, redirect_to, redirect_url, render_page
-from domain import audit, exports, review, review_queue
+from domain import audit, exports, prechecks, review, review_queue
 from domain.access import can_view
 from domain.clock import usable_date
 from domain.id_numbers import mask
@@ -31,7 +31,7 @@ def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
         status=status, county=form.county.data if form.county.data in allowed else "",
         date_from=usable_date(form.date_from.data, form.date_from.errors),
         date_to=usable_date(form.date_to.data, form.date_to.errors),
-        query=(form.q.data or "")[:40])
+        query=(form.q.data or "")[:40], doubt=bool(form.doubt.data))
 
 
 @bp.route("")
@@ -58,8 +58,11 @@ def _list_args() -> dict[str, str]:
 
 
 def _detail(application, form=None, status=200, revealed=False, conflict=False):
+    summaries = summarise(application)
+    kept = [material for s in summaries for _spec, material in s.materials if material]
     return render_page("review/detail.html", block="decision", status=status,
-                       application=application, summaries=summarise(application),
+                       application=application, summaries=summaries,
+                       flags=prechecks.flags_for(application, kept),
                        form=form or DecisionForm(), decisions=review.decisions_of(application),
                        revealed=revealed, conflict=conflict, list_args=_list_args())
 
@@ -81,7 +84,7 @@ def reveal_id_number(application_id):
     if not is_htmx():  # without JavaScript: the whole application again, with the number shown
         return _detail(application, revealed=True)
     return render_page("review/detail.html", block="identity", application=application,
-                       revealed=True, summaries=[], form=DecisionForm(), decisions=[],
+                       revealed=True, summaries=[], flags={}, form=DecisionForm(), decisions=[],
                        list_args=_list_args())
 
 

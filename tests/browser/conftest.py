@@ -77,3 +77,13 @@ def snapshot(screenshot_dir):
         page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
     return save
 
+
+
+@pytest.fixture
+def desk(browser, browser_context_args):
+    """A page in a browser context of its own at 1280×800 (a reviewer at a desk), not a phone
+    (new_context cannot override the phone settings of browser_context_args: it passes both)."""
+    from tests.browser.pages import DESKTOP
+    context = browser.new_context(**{**browser_context_args, **DESKTOP})
+    yield context.new_page()
+    context.close()

@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 from domain.id_numbers import mask
 from tests import images_factory
 from tests.browser.pages import (
-    DESKTOP,
     HttpApplicant,
     application_status,
     button,
@@ -89,15 +88,6 @@ def expect_sections_beside_photos(page: Page):
     expect(page.get_by_role("region", name="工作信息").get_by_role("img", name="工作证明")) \
         .to_be_visible()
     expect(section.get_by_role("button", name="旋转").first).to_be_visible()
-
-
-@pytest.fixture
-def desk(browser, browser_context_args):
-    """A page in a browser context of its own at 1280×800, not a phone (new_context cannot
-    override the phone settings of browser_context_args: it passes both)."""
-    context = browser.new_context(**{**browser_context_args, **DESKTOP})
-    yield context.new_page()
-    context.close()
 
 
 # --- the loop ------------------------------------------------------------------------------
