@@ -13,6 +13,8 @@ KIND_LABELS = {
     "archive.import": "档案导入",
     "maintenance.purge": "过期数据清理",
     "audit.anchor": "审计日志锚点",
+    "rights.copy": "个人信息副本",
+    "notice.rights_answer": "删除或更正请求答复通知",
 }
 
 

@@ -10,6 +10,8 @@ HANDLERS = {
     "archive.import": "domain.archive_uploads:run_import_job",
     "maintenance.purge": "domain.maintenance:purge_job",
     "audit.anchor": "domain.audit_anchors:take_job",
+    "rights.copy": "domain.personal_copy:build_copy_job",
+    "notice.rights_answer": "domain.rights_requests:deliver_answer_notice",
 }
 
 
