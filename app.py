@@ -84,12 +84,14 @@ def register_blueprints(app):
     from blueprints.main import bp as main_bp
     from blueprints.media import bp as media_bp
     from blueprints.review import bp as review_bp
+    from blueprints.rights import bp as rights_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(collection_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(rights_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_log_bp)
 

@@ -134,6 +134,8 @@ class Config:
     # and how long they and their rejected-rows files are kept.
     ARCHIVE_MAX_BYTES = _env_int("ARCHIVE_MAX_BYTES", 32 * 1024 * 1024)
     ARCHIVE_KEEP_DAYS = _env_int("ARCHIVE_KEEP_DAYS", 7)
+    # A person's copy of their own data (个人信息副本, PIPL Art. 45) stays downloadable this long.
+    COPY_KEEP_DAYS = _env_int("COPY_KEEP_DAYS", 7)
 
     # Machine pre-checks (机器核对) of uploaded pictures, run by the job worker (precheck/,
     # domain/prechecks.py): advice shown to reviewers. Off, or without the engines installed

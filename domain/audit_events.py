@@ -36,6 +36,13 @@ EVENT_NAMES = {
     "archive.import": "导入原有人员档案",
     "archive.rejected_download": "下载未导入行",
     "job.retry": "重试后台任务",
+    # a person's rights (个人信息保护法)
+    "copy.request": "申请个人信息副本",
+    "copy.build": "生成个人信息副本",
+    "copy.download": "下载个人信息副本",
+    "account.close": "注销账号",
+    "rights.request": "提出删除或更正请求",
+    "rights.answer": "答复删除或更正请求",
 }
 
 DETAIL_LABELS = {
@@ -43,7 +50,7 @@ DETAIL_LABELS = {
     "status": "状态", "county": "县（市、区）", "query": "含搜索", "rows": "行数",
     "full": "完整号码", "from": "原", "to": "新", "phone": "手机号", "purpose": "用途",
     "role": "角色", "region": "地区", "material": "材料", "variant": "图片", "job": "任务编号",
-    "file": "文件编号", "bytes": "字节数",
+    "file": "文件编号", "bytes": "字节数", "kind": "类型", "request": "请求编号",
 }
 
 

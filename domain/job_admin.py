@@ -14,6 +14,8 @@ KIND_LABELS = {
     "maintenance.purge": "过期数据清理",
     "audit.anchor": "审计日志锚点",
     "precheck.material": "材料机器核对",
+    "rights.copy": "个人信息副本",
+    "notice.rights_answer": "删除或更正请求答复通知",
 }
 
 

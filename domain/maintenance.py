@@ -7,7 +7,7 @@ Run daily by the worker in production (`maintenance.purge`), or by `flask mainte
 | SMS codes | 1 day (wrong tries are counted over the last hour) |
 | ended or idle login sessions | 30 days, for the person's own login history |
 | finished jobs | 30 days; failed ones stay until an administrator retries or 90 days pass |
-| stored exports and archive files | until they expire (24 hours for exports) |
+| stored exports, archive files, copies of a person's data | until they expire (24 hours for exports, 7 days for copies) |
 | wrong-password counts of unknown ID numbers | until their window and lock are over (30 minutes) |
 Audit rows are never removed here: they are kept at least 180 days (网络安全法 Art. 21)."""
 from datetime import timedelta

@@ -11,6 +11,8 @@ HANDLERS = {
     "maintenance.purge": "domain.maintenance:purge_job",
     "audit.anchor": "domain.audit_anchors:take_job",
     "precheck.material": "domain.prechecks:run_check_job",
+    "rights.copy": "domain.personal_copy:build_copy_job",
+    "notice.rights_answer": "domain.rights_requests:deliver_answer_notice",
 }
 
 

@@ -12,10 +12,11 @@ from models.material import Material
 from models.precheck import MaterialPrecheck
 from models.region import Region, RegionLevel
 from models.review import ReviewDecision
+from models.rights_request import RightsRequest
 from models.sms_code import SmsCode
 from models.stored_file import StoredFile
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "Role",
+    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "RightsRequest", "Role",
     "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
 ]

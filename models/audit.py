@@ -11,6 +11,9 @@ class AuditEntry(db.Model):
     """One row of the append-only audit log; `row_hash` chains it to the row before."""
 
     __tablename__ = "audit_entries"
+    # A person's copy of their data lists who viewed their ID number and photos: those rows by
+    # their (masked) subject, without reading the whole log.
+    __table_args__ = (sa.Index("ix_audit_entries_subject_action", "subject", "action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -15,7 +15,7 @@ class StoredFile(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
-    purpose: Mapped[str] = mapped_column(sa.String(20))          # export | archive
+    purpose: Mapped[str] = mapped_column(sa.String(20))          # export | archive | copy
     filename: Mapped[str] = mapped_column(sa.String(200))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     content: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary, nullable=False))

@@ -24,6 +24,7 @@ class Purpose(enum.StrEnum):
     RESET = "reset"
     CHANGE_PHONE = "change-phone"
     STAFF_LOGIN = "staff-login"
+    CLOSE_ACCOUNT = "close-account"
 
 
 class CodeProblem(ValueError):

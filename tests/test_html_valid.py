@@ -4,10 +4,12 @@ applicant (a complete application, a few branches and a page with errors), an im
 accountant and a reviewer, written to a folder and checked in one run (`make check-html` runs
 this file alone). The only messages let through are about htmx's hx-* attributes, which HTML
 does not define."""
+import io
 import json
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,23 @@ def rendered_pages(app) -> dict[str, tuple[int, str]]:
     post("review-detail-errors", reviewer, f"/review/{pending.application_id}/decide",
          {"decision": "reject"})
     get("review-progress", reviewer, "/review/progress")
+    # A person's rights: the copy (and the readable document inside its ZIP), closing a draft
+    # account, and a submitted record's request page; the bureau's pages that answer it.
+    get("account-copy", applicant, "/account/copy")
+    applicant.post("/account/copy")
+    get("account-copy-done", applicant, "/account/copy")
+    link = re.search(r'href="(/account/copy/\d+\.zip)"', pages["account-copy-done"][1]).group(1)
+    with zipfile.ZipFile(io.BytesIO(applicant.get(link).data)) as archive:
+        pages["account-copy-document"] = (200, archive.read("index.html").decode("utf-8"))
+    get("account-close", applicant, "/account/close")
+    post("account-close-errors", applicant, "/account/close", {"sms_code": "", "confirm": ""})
+    submitted = applicant_client(app, pending)
+    post("account-requests-errors", submitted, "/account/requests", {"kind": "", "details": ""})
+    submitted.post("/account/requests", data={"kind": "deletion", "details": "请删除我的信息"})
+    get("account-requests", submitted, "/account/close")
+    get("review-requests", reviewer, "/review/requests")
+    get("review-request", reviewer, "/review/requests/1")
+    post("review-request-errors", reviewer, "/review/requests/1/answer", {"outcome": "done"})
     return pages
 
 
@@ -91,7 +110,8 @@ def check_html(folder: Path) -> list[dict]:
 def test_main_pages_are_valid_html(app, tmp_path):
     pages = rendered_pages(app)
     expected = {"not-found": 404, "login-errors": 422, "collection-basic-errors": 422,
-                "review-detail-errors": 422}
+                "review-detail-errors": 422, "account-close-errors": 422,
+                "account-requests-errors": 422, "review-request-errors": 422}
     for name, (status, html) in pages.items():
         assert status == expected.get(name, 200), (name, status, html[-1000:])
         assert html.lstrip().lower().startswith("<!doctype html>"), name

@@ -18,7 +18,8 @@ def _serve(material_id: int, variant: str):
     if current_user.is_staff:
         audit.record("image.view", actor=current_user, ip=client_ip(),
                      subject=mask(material.application.account.id_number),
-                     details={"material": material.kind, "variant": variant})
+                     details={"application": material.application_id,
+                              "material": material.kind, "variant": variant})
         db.session.commit()
     body = material.thumbnail if variant == "thumb" else material.content
     response = make_response(body)

@@ -15,6 +15,7 @@ from blueprints.fields import (
 )
 from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE, preselected_parts
 from domain.review_queue import TABS
+from domain.rights_requests import MAX_ANSWER
 
 
 class ListFilterForm(FlaskForm):
@@ -65,3 +66,12 @@ class DecisionForm(FlaskForm):
     note = TextAreaField("说明", render_kw={"maxlength": MAX_NOTE, "rows": 3})
     reopen = _Checkboxes("需要修改的部分", choices=[SelectChoice(k, t) for k, t in REOPENABLE],
                          validate_choice=False)
+
+
+class AnswerForm(FlaskForm):
+    """The bureau's answer to a deletion or correction request."""
+    outcome = RadioField("处理结果", choices=[SelectChoice("done", "已办理"),
+                                          SelectChoice("refused", "不予办理")],
+                         validate_choice=False)
+    text = TextAreaField("答复内容", render_kw={"maxlength": MAX_ANSWER, "rows": 4})
+    confirm = BooleanField("确认删除该申报人已提交的全部信息（无法恢复）")

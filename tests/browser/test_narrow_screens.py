@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from models import ApplicationStatus
 from tests.browser.pages import (
     VIEWPORT_HEIGHT,
+    button,
     field,
     group,
     imported_person,
@@ -63,6 +64,23 @@ def no_qualification(page: Page):
     expect(field(page, "证书编号")).to_have_count(0)
 
 
+def copy_made(page: Page):
+    button(page, "生成个人信息副本").click()
+    expect(page.get_by_role("link", name="下载个人信息副本（ZIP）")).to_be_visible()
+
+
+def closing_with_errors(page: Page):
+    button(page, "注销账号并删除全部信息").click()
+    expect(page.get_by_role("alert").filter(has_text="请改正以下问题")).to_be_visible()
+
+
+def request_sent(page: Page):
+    group(page, "请求内容").get_by_label("更正我的信息", exact=True).check()
+    field(page, "需要删除或更正的内容和理由").fill("工作单位名称应为云南某某会计服务有限公司昆明分公司")
+    button(page, "发送请求").click()
+    expect(page.locator(".request")).to_contain_text("待处理")
+
+
 # (name, path, what to do on the page before measuring; None: the page as it opens)
 PUBLIC = [
     ("登录", "/login", None),
@@ -88,6 +106,15 @@ APPLICANT = [
     ("个人信息汇总", "/collection/summary", None),
     ("修改密码", "/account/password", None),
     ("更换手机号", "/account/phone", None),
+    ("个人信息副本", "/account/copy", None),
+    ("个人信息副本·已生成", None, copy_made),
+    ("注销账号", "/account/close", None),
+    ("注销账号·有错误", None, closing_with_errors),
+]
+# A submitted application: the bureau keeps it, the person asks to delete or correct it.
+SUBMITTED = [
+    ("删除或更正个人信息", "/account/close", None),
+    ("删除或更正个人信息·已发送", None, request_sent),
 ]
 IMPORTED = [("绑定手机号", "/account/bind-phone", None)]
 
@@ -96,9 +123,11 @@ IMPORTED = [("绑定手机号", "/account/bind-phone", None)]
 def test_every_applicant_page_fits_a_phone_at_100_and_200_percent_text(
         browser, browser_context_args, app, base_url):
     applicant = make_application(app, status=ApplicationStatus.DRAFT)
+    submitted = make_application(app, status=ApplicationStatus.PENDING)
     imported = imported_person(app, make_id(seq="414"))
     problems = []
-    for person, visits in ((None, PUBLIC), (applicant, APPLICANT), (imported, IMPORTED)):
+    for person, visits in ((None, PUBLIC), (applicant, APPLICANT), (submitted, SUBMITTED),
+                           (imported, IMPORTED)):
         context = browser.new_context(**browser_context_args)
         if person is not None:
             sign_in_context(context, app, person, base_url)
