@@ -51,6 +51,7 @@ DETAIL_LABELS = {
     "full": "完整号码", "from": "原", "to": "新", "phone": "手机号", "purpose": "用途",
     "role": "角色", "region": "地区", "material": "材料", "variant": "图片", "job": "任务编号",
     "file": "文件编号", "bytes": "字节数", "kind": "类型", "request": "请求编号",
+    "outcome": "结果", "erased": "删除",
 }
 
 
