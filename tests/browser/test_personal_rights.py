@@ -74,7 +74,7 @@ def test_a_copy_of_everything_held_downloaded_as_one_zip(page: Page, desk: Page,
     group(desk, "审核结果").get_by_label("不通过", exact=True).check()
     group(desk, "不通过原因").get_by_label(REASON, exact=True).check()
     group(desk, "需要修改的部分").get_by_label("证明材料", exact=True).check()
-    button(desk, "提交审核决定").click()
+    button(desk, "提交，审核下一份").click()
     expect(desk.locator("#messages")).to_contain_text("已退回")
 
     # The accountant asks for the copy from 账号设置 and downloads it.
