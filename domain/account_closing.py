@@ -23,6 +23,7 @@ from extensions import db
 from models import (
     Account,
     Application,
+    ApplicationKind,
     ApplicationStatus,
     ArchiveRecord,
     Job,
@@ -49,7 +50,9 @@ class RecordHeld(Exception):
 
 
 def application_of(account: Account) -> Application | None:
-    return db.session.scalar(sa.select(Application).where(Application.account_id == account.id))
+    """The first collection (a change exists only after one was approved)."""
+    return db.session.scalar(sa.select(Application).where(
+        Application.account_id == account.id, Application.kind == ApplicationKind.FIRST))
 
 
 def never_submitted(application: Application | None) -> bool:

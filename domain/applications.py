@@ -7,6 +7,7 @@ from domain.jurisdiction import county_from_work
 from domain.sections import SECTION_KEYS
 from extensions import db
 from models import Account, Application, ApplicationStatus, ReviewDecision, Section, utcnow
+from models.application import OPEN_STATUSES
 
 MAX_DRAFT_VALUE = 500     # characters kept per typed value in a draft
 MAX_DRAFT_FIELDS = 200
@@ -18,12 +19,22 @@ class SectionLocked(Exception):
         self.message = message
 
 
-def application_for(account: Account) -> Application:
-    """The account's application, created on first use (safe against a double request).
-    One query: the sections come joined; the account is the one already loaded."""
-    query = sa.select(Application).where(Application.account_id == account.id).options(
+def current_of(account: Account) -> Application | None:
+    """The version the person works on: the open one (the first collection, or a change being
+    filled in, reviewed or fixed), else the approved record. One query: the sections come
+    joined; the account is the one already loaded."""
+    query = sa.select(Application).where(
+        Application.account_id == account.id,
+        Application.status.in_((*OPEN_STATUSES, ApplicationStatus.APPROVED))).options(
         joinedload(Application.sections), lazyload(Application.account))
-    application = db.session.scalars(query).unique().one_or_none()
+    found = db.session.scalars(query).unique().all()
+    return next((a for a in found if a.status in OPEN_STATUSES), found[0] if found else None)
+
+
+def application_for(account: Account) -> Application:
+    """The account's current version (see current_of), created on first use (safe against a
+    double request)."""
+    application = current_of(account)
     if application is None:
         try:
             with db.session.begin_nested():
@@ -31,7 +42,7 @@ def application_for(account: Account) -> Application:
                 db.session.add(application)
             db.session.commit()
         except sa.exc.IntegrityError:
-            application = db.session.scalars(query).unique().one_or_none()
+            application = current_of(account)
     if account.imported and application.section("qualification") is None:
         _fill_from_archive(application, account)
     return application
@@ -67,9 +78,26 @@ def lock_reason(application: Application, key: str) -> str | None:
         return "信息已提交审核，审核期间不能修改。"
     if status == ApplicationStatus.APPROVED:
         return "信息已审核通过，不能再修改；如需变更，请使用信息变更功能。"
+    if status not in OPEN_STATUSES:
+        return "这是历史版本，不能修改。"
     if status == ApplicationStatus.REJECTED and key not in reopened_sections(application):
         return "审核未通过，但此部分无需修改；请修改标记为“需修改”的部分后重新提交。"
+    if status == ApplicationStatus.DRAFT and application.is_change \
+            and key not in editable_parts(application):
+        return "此部分不在本次信息变更的范围内，保持不变；如也需变更，请撤回本次变更后重新选择。"
     return None
+
+
+def editable_parts(application: Application) -> list[str]:
+    """The parts (section keys, "materials") the person may change now."""
+    if application.status == ApplicationStatus.REJECTED:
+        return reopened_sections(application)
+    if application.status != ApplicationStatus.DRAFT:
+        return []
+    if not application.is_change:
+        return [*SECTION_KEYS, "materials"]
+    parts = list(application.change_parts or [])
+    return parts + (["materials"] if application.section("materials") is not None else [])
 
 
 def latest_decision(application: Application) -> ReviewDecision | None:

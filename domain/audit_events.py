@@ -21,6 +21,9 @@ EVENT_NAMES = {
     "sms.send": "发送短信验证码",
     # the application
     "application.submit": "提交审核",
+    "change.start": "开始信息变更",
+    "change.submit": "提交信息变更",
+    "change.withdraw": "撤回信息变更",
     "image.view": "查看证明材料照片",
     "id.reveal": "查看完整证件号码",
     "review.approve": "审核通过",
@@ -51,7 +54,7 @@ DETAIL_LABELS = {
     "full": "完整号码", "from": "原", "to": "新", "phone": "手机号", "purpose": "用途",
     "role": "角色", "region": "地区", "material": "材料", "variant": "图片", "job": "任务编号",
     "file": "文件编号", "bytes": "字节数", "kind": "类型", "request": "请求编号",
-    "outcome": "结果", "erased": "删除",
+    "outcome": "结果", "erased": "删除", "parts": "变更内容",
 }
 
 

@@ -21,7 +21,8 @@ def filter_payload(list_filter: review_queue.ListFilter) -> dict:
     return {"status": list_filter.status, "county": list_filter.county, "query":
             list_filter.query, "date_from": list_filter.date_from.isoformat()
             if list_filter.date_from else None, "date_to": list_filter.date_to.isoformat()
-            if list_filter.date_to else None, "doubt": list_filter.doubt}
+            if list_filter.date_to else None, "doubt": list_filter.doubt,
+            "kind": list_filter.kind}
 
 
 def filter_from_payload(payload: dict) -> review_queue.ListFilter:
@@ -30,7 +31,8 @@ def filter_from_payload(payload: dict) -> review_queue.ListFilter:
         status=payload["status"], county=payload["county"], query=payload["query"],
         date_from=date.fromisoformat(payload["date_from"]) if payload["date_from"] else None,
         date_to=date.fromisoformat(payload["date_to"]) if payload["date_to"] else None,
-        doubt=bool(payload.get("doubt")))     # absent from jobs queued before the filter
+        doubt=bool(payload.get("doubt")),     # absent from jobs queued before the filter
+        kind=payload.get("kind") or "")
 
 
 def too_long_to_stream(region, list_filter) -> bool:
@@ -47,6 +49,8 @@ def audit_export(reviewer: Account, list_filter, rows: int, full: bool, reason: 
                "query": bool(list_filter.query), "rows": rows, "full": full}
     if list_filter.doubt:
         details["doubt"] = True
+    if list_filter.kind:
+        details["kind"] = list_filter.kind
     if full:
         details["reason"] = reason
     audit.record("review.export", actor=reviewer, ip=ip, details=details)

@@ -118,6 +118,7 @@ def store(application: Application, kind: str, image: ProcessedImage,
     material.thumbnail = image.thumbnail
     material.notes = "；".join(image.fixes)
     material.uploaded_at = utcnow()
+    material.carried = False   # in a change (信息变更): uploaded for it now
     _clear_needs_changes(application)
     if not pending:
         _queue_precheck(material)
@@ -157,6 +158,10 @@ def section_status(application: Application) -> str:
     section = application.section("materials")
     if section is not None and section.needs_changes:
         return NEEDS_CHANGES
+    if application.is_open_change:
+        from domain import changes  # imported here: changes builds on this module
+        if changes.stale_pictures(application):
+            return NEEDS_CHANGES
     if data_sections_done(application) and all_present(application):
         return COMPLETED
     return NOT_STARTED

@@ -15,7 +15,7 @@ def deliver_decision_notice(job) -> dict:
     phone = decision.application.account.phone
     if not phone:
         return {"outcome": "no phone"}
-    if not send_notice(phone, notice_text(decision)):
+    if not send_notice(phone, notice_text(decision, change=decision.application.is_change)):
         raise RetryLater("SMS provider refused or unreachable")
     return {"outcome": "sms"}
 

@@ -219,7 +219,8 @@ def _drafts(application: Application | None) -> list[dict]:
             for section in application.sections if section.draft]
 
 
-def _materials(application: Application | None) -> tuple[list[dict], list[tuple[str, bytes]]]:
+def _materials(application: Application | None, folder: str = "images"
+               ) -> tuple[list[dict], list[tuple[str, bytes]]]:
     if application is None:
         return [], []
     titles = MATERIAL_TITLES | {spec.kind: spec.title
@@ -228,7 +229,7 @@ def _materials(application: Application | None) -> tuple[list[dict], list[tuple[
     rows = db.session.scalars(sa.select(Material).where(Material.application_id == application.id)
                               .order_by(Material.id))
     for material in rows:
-        path = f"images/{material.kind}{'-pending' if material.pending else ''}.jpg"
+        path = f"{folder}/{material.kind}{'-pending' if material.pending else ''}.jpg"
         listed.append({"kind": material.kind, "title": titles.get(material.kind, material.kind),
                        "file": path, "pending": material.pending,
                        "uploaded_at": _iso(material.uploaded_at), "width": material.width,
@@ -309,9 +310,19 @@ def _logins(account: Account) -> list[dict]:
 
 def collect(account: Account) -> tuple[dict, list[tuple[str, bytes]]]:
     """Everything held about the account as one JSON-ready dict, and the photos' files."""
-    application = db.session.scalar(sa.select(Application).where(
-        Application.account_id == account.id))
+    from domain.applications import current_of
+    application = current_of(account)
     listed, files = _materials(application)
+    versions = []
+    for other in db.session.scalars(sa.select(Application).where(
+            Application.account_id == account.id).order_by(Application.id)):
+        if application is not None and other.id == application.id:
+            continue
+        other_listed, other_files = _materials(other, f"versions/{other.id}/images")
+        files += other_files
+        versions.append({"kind": other.kind_label, "application": _application(other),
+                         "sections": _sections(other), "materials": other_listed,
+                         "decisions": _decisions(other)})
     data = {
         "title": "个人信息副本",
         "legal_basis": "《中华人民共和国个人信息保护法》第四十五条",
@@ -323,6 +334,7 @@ def collect(account: Account) -> tuple[dict, list[tuple[str, bytes]]]:
         "drafts": _drafts(application),
         "materials": listed,
         "decisions": _decisions(application),
+        "versions": versions,   # earlier versions of the record and changes (信息变更)
         "views": views_of(account, application),
         "requests": _requests(account),
         "archive": _archive(account),

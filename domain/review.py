@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 import jobs
-from domain import audit
+from domain import audit, changes
 from domain.access import can_view
 from domain.id_numbers import mask
 from domain.sections import DATA_SECTIONS
@@ -95,6 +95,10 @@ def decide(application: Application, reviewer: Account, decision: Decision, ip: 
     if not can_view(reviewer, application):
         raise PermissionError("outside the reviewer's jurisdiction")
     status = ApplicationStatus.APPROVED if decision.approved else ApplicationStatus.REJECTED
+    if decision.approved and application.is_change and application.status == \
+            ApplicationStatus.PENDING and not changes.supersede_base(application):
+        db.session.rollback()   # the record it changes is no longer in force
+        raise AlreadyDecided()
     result = db.session.execute(
         sa.update(Application)
         .where(Application.id == application.id, Application.status == ApplicationStatus.PENDING)
@@ -115,8 +119,8 @@ def decide(application: Application, reviewer: Account, decision: Decision, ip: 
         _reopen(application, key)
     audit.record("review.approve" if decision.approved else "review.reject", actor=reviewer,
                  ip=ip, subject=mask(application.account.id_number),
-                 details={"application": application.id, "reasons": decision.reasons,
-                          "reopened": reopen})
+                 details={"application": application.id, "kind": application.kind,
+                          "reasons": decision.reasons, "reopened": reopen})
     db.session.commit()
 
 
@@ -136,9 +140,10 @@ def _reopen(application: Application, key: str) -> None:
     section.needs_changes = True
 
 
-def notice_text(decision: "Decision | ReviewDecision") -> str:
+def notice_text(decision: "Decision | ReviewDecision", change: bool = False) -> str:
+    what = "信息变更" if change else "会计人员信息采集"
     if decision.approved:
-        return "您的会计人员信息采集已审核通过。"
+        return f"您的{what}已审核通过。"
     reasons = "、".join(r for r in decision.reasons if r != "其他")
     short = reasons or decision.note[:30]
-    return f"您的会计人员信息采集未通过审核（{short}），请登录系统按提示修改后重新提交。"
+    return f"您的{what}未通过审核（{short}），请登录系统按提示修改后重新提交。"

@@ -19,7 +19,7 @@ from domain.clock import FILTER_YEARS, local_midnight_utc
 from domain.regions import counties_within, division, prefectures
 from extensions import db
 from models import Account, Application, ApplicationStatus, Region, RegionLevel
-from models.application import STATUS_LABELS
+from models.application import KIND_LABELS, STATUS_LABELS, ApplicationKind
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -36,6 +36,7 @@ class ListFilter:
     date_to: date | None = None
     query: str = ""
     doubt: bool = False     # 机器核对有疑点: a pre-check of a current picture disagrees
+    kind: str = ""          # 首次采集 / 信息变更 (ApplicationKind), or both
 
     def query_args(self) -> dict[str, str]:
         """The filter as a link's query string: the list, its pages, and the detail pages opened
@@ -43,7 +44,7 @@ class ListFilter:
         args = {"status": self.status, "county": self.county, "q": self.query,
                 "date_from": self.date_from.isoformat() if self.date_from else "",
                 "date_to": self.date_to.isoformat() if self.date_to else "",
-                "doubt": "y" if self.doubt else ""}
+                "doubt": "y" if self.doubt else "", "kind": self.kind}
         return {name: value for name, value in args.items() if value}
 
 
@@ -80,6 +81,8 @@ def _conditions(region: Region, list_filter: ListFilter) -> list:
     if list_filter.doubt:
         # The bare column, as the partial indexes' predicate says it: they serve the filter.
         conditions.append(Application.precheck_doubt)
+    if list_filter.kind in KIND_LABELS:
+        conditions.append(Application.kind == list_filter.kind)
     return conditions
 
 
@@ -127,6 +130,11 @@ class ListRow:
     phone: str | None
     jurisdiction_code: str | None
     precheck_doubt: bool = False
+    kind: str = ApplicationKind.FIRST
+
+    @property
+    def is_change(self) -> bool:
+        return self.kind == ApplicationKind.CHANGE
 
     @property
     def status_label(self) -> str:
@@ -140,7 +148,7 @@ class ListRow:
 
 LIST_COLUMNS = (Application.id, Application.status, Application.submitted_at, Account.name,
                 Account.id_number, Account.phone, Application.jurisdiction_code,
-                Application.precheck_doubt)
+                Application.precheck_doubt, Application.kind)
 
 
 def _fetch(region: Region, list_filter: ListFilter, after=None, before=None, size=PAGE_SIZE,

@@ -9,7 +9,8 @@ from domain import answers
 from domain.clock import local_time
 from domain.masking import ID_NUMBER, PHONE, shown
 
-HEADER = ["姓名", "证件类型", "证件号码", "手机号码", "所属财政局", "状态", "提交时间", "工作单位"]
+HEADER = ["姓名", "证件类型", "证件号码", "手机号码", "所属财政局", "状态", "提交时间", "工作单位",
+          "类型"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,7 +27,8 @@ def _row(application, full: bool) -> list[str]:
         account.name, account.id_type, shown(account.id_number, ID_NUMBER, revealed=full),
         shown(account.phone or "", PHONE, revealed=full),
         application.jurisdiction.bureau_name if application.jurisdiction else "",
-        application.status_label, local_time(application.submitted_at), unit)]
+        application.status_label, local_time(application.submitted_at), unit,
+        application.kind_label)]
 
 
 def write_workbook(rows, target, full: bool = False) -> int:

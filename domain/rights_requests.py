@@ -61,7 +61,9 @@ def held_record(account: Account) -> Application | None:
     return db.session.scalar(sa.select(Application).where(
         Application.account_id == account.id,
         sa.or_(Application.status != ApplicationStatus.DRAFT,
-               Application.submitted_at.is_not(None))))
+               Application.submitted_at.is_not(None)))
+        .order_by((Application.status == ApplicationStatus.APPROVED).desc(),
+                  Application.id.desc()).limit(1))
 
 
 def requests_of(account: Account) -> list[RightsRequest]:

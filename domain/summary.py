@@ -122,6 +122,11 @@ ROWS_OF = {"basic": _basic, "work": _work, "education": _education,
            "qualification": _qualification}
 
 
+def section_rows(key: str, given) -> list[Row]:
+    """The rows of one section's typed answers (none when not answered)."""
+    return ROWS_OF[key](given) if given is not None else []
+
+
 def summarise(application) -> list[SectionSummary]:
     specs = {spec.kind: spec for spec in materials.required_materials(application)}
     uploaded = materials.materials_of(application)

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models. Import from here: `from models import Account`."""
 from models.account import Account, Role
-from models.application import Application, ApplicationStatus, Section
+from models.application import Application, ApplicationKind, ApplicationStatus, Section
 from models.archive import ArchiveRecord
 from models.audit import AuditEntry
 from models.base import utcnow
@@ -17,6 +17,6 @@ from models.sms_code import SmsCode
 from models.stored_file import StoredFile
 
 __all__ = [
-    "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "RightsRequest", "Role",
+    "Account", "Application", "ApplicationKind", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "RightsRequest", "Role",
     "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
 ]

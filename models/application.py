@@ -11,8 +11,10 @@ from models.base import utcnow
 class ApplicationStatus(enum.StrEnum):
     DRAFT = "draft"          # 未提交
     PENDING = "pending"      # 审核中
-    APPROVED = "approved"    # 审核成功
+    APPROVED = "approved"    # 审核成功 (the record in force)
     REJECTED = "rejected"    # 审核失败
+    SUPERSEDED = "superseded"  # 历史版本: an approved record a later change replaced
+    WITHDRAWN = "withdrawn"  # 已撤回: a rejected change the person gave up
 
 
 STATUS_LABELS = {
@@ -20,11 +22,23 @@ STATUS_LABELS = {
     ApplicationStatus.PENDING: "审核中",
     ApplicationStatus.APPROVED: "审核成功",
     ApplicationStatus.REJECTED: "审核失败",
+    ApplicationStatus.SUPERSEDED: "历史版本",
+    ApplicationStatus.WITHDRAWN: "已撤回",
 }
 
 
+class ApplicationKind(enum.StrEnum):
+    FIRST = "first"          # 首次采集
+    CHANGE = "change"        # 信息变更 (domain/changes.py)
+
+
+KIND_LABELS = {ApplicationKind.FIRST: "首次采集", ApplicationKind.CHANGE: "信息变更"}
+OPEN_STATUSES = ("draft", "pending", "rejected")
+
+
 class Application(db.Model):
-    """An accountant's collection (信息采集): one per applicant account."""
+    """An accountant's collection (信息采集), and each later change (信息变更) as a new version of
+    it: per account at most one open (being filled in, reviewed or fixed) and one approved."""
 
     __tablename__ = "applications"
     # The reviewer list filters by county, prefecture or province and orders by submission:
@@ -53,11 +67,23 @@ class Application(db.Model):
         sa.Index("ix_applications_doubt_province", "status", "submitted_at", "id",
                  postgresql_where=sa.text("precheck_doubt AND jurisdiction_code IS NOT NULL"),
                  sqlite_where=sa.text("precheck_doubt = 1 AND jurisdiction_code IS NOT NULL")),
+        # One open version and one record in force per account (migration 0014).
+        sa.Index("uq_applications_one_open", "account_id", unique=True,
+                 postgresql_where=sa.text("status IN ('draft', 'pending', 'rejected')"),
+                 sqlite_where=sa.text("status IN ('draft', 'pending', 'rejected')")),
+        sa.Index("uq_applications_one_record", "account_id", unique=True,
+                 postgresql_where=sa.text("status = 'approved'"),
+                 sqlite_where=sa.text("status = 'approved'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), unique=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default=ApplicationStatus.DRAFT)
+    kind: Mapped[str] = mapped_column(sa.String(8), default=ApplicationKind.FIRST,
+                                      server_default=ApplicationKind.FIRST.value)
+    # A change: the approved version it starts from, and the parts (section keys) it changes.
+    base_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"))
+    change_parts: Mapped[list | None] = mapped_column(sa.JSON)
     # 属地: the county whose finance bureau reviews; derived on the server from the work section.
     jurisdiction_code: Mapped[str | None] = mapped_column(sa.String(6),
                                                           sa.ForeignKey("regions.code"))
@@ -79,6 +105,19 @@ class Application(db.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[ApplicationStatus(self.status)]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[ApplicationKind(self.kind)]
+
+    @property
+    def is_change(self) -> bool:
+        return self.kind == ApplicationKind.CHANGE
+
+    @property
+    def is_open_change(self) -> bool:
+        """A change still being filled in, reviewed or fixed (approved, it is the record)."""
+        return self.is_change and self.status in OPEN_STATUSES
 
     def section(self, key: str) -> "Section | None":
         return next((s for s in self.sections if s.key == key), None)

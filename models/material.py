@@ -31,6 +31,8 @@ class Material(db.Model):
     content: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
     thumbnail: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
     notes: Mapped[str] = mapped_column(sa.Text, default="")  # what the pipeline fixed
+    # Copied from the approved record into a change (信息变更), not uploaded for it.
+    carried: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     application = relationship("Application")

@@ -288,13 +288,13 @@ def test_export_is_the_filtered_list(app, prefecture_reviewer):
     assert len(rows) == 1 + 5
     rows = workbook_rows(full_export(prefecture_reviewer, county="530103"))
     assert len(rows) == 2
-    name, id_type, id_number, phone, bureau, status, submitted, unit = rows[1]
+    name, id_type, id_number, phone, bureau, status, submitted, unit, kind = rows[1]
     assert name.value == "孙盘龙" and id_type.value == "居民身份证"
     assert id_number.value == panlong.id_number and id_number.data_type == "s"
     assert phone.value == "13912345678" and phone.data_type == "s"
     assert bureau.value == "盘龙区财政局" and status.value == "审核中"
     assert submitted.value == "2025-03-01 10:00"
-    assert unit.value == "云南某某会计服务有限公司"
+    assert unit.value == "云南某某会计服务有限公司" and kind.value == "首次采集"
     rows = workbook_rows(prefecture_reviewer.get("/review/export.xlsx?status=approved"))
     assert len(rows) == 2 and rows[1][5].value == "审核成功"
     rows = workbook_rows(full_export(prefecture_reviewer, q=panlong.id_number))

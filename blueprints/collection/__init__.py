@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("collection", __name__, url_prefix="/collection")
 
-from blueprints.collection import materials, routes, submission  # noqa: E402,F401
+from blueprints.collection import changes, materials, routes, submission  # noqa: E402,F401

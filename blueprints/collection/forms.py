@@ -21,6 +21,7 @@ from blueprints.fields import (
 )
 from domain import answers, choices, clock, credit_codes, labels
 from domain.answers import MAX_QUALIFICATIONS
+from domain.changes import PARTS as CHANGE_PARTS
 from domain.regions import counties_of, division, prefectures
 from models import RegionLevel
 
@@ -483,3 +484,17 @@ SECTION_FORMS = {
     "education": EducationForm,
     "qualification": QualificationForm,
 }
+
+
+# 信息变更 ----------------------------------------------------------------------------------------
+class ChangeForm(FlaskForm):
+    """What changed: the parts of the approved record a change opens to edit."""
+    parts = MultiCheckboxField("要变更的内容",
+                               choices=[SelectChoice(key, words) for key, words in CHANGE_PARTS],
+                               validate_choice=False)
+
+    def validate_parts(self, field):
+        if not field.data:
+            raise ValidationError("请至少选择一项要变更的内容")
+        if any(key not in dict(CHANGE_PARTS) for key in field.data):
+            raise ValidationError("请从列表中选择要变更的内容")

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from blueprints.collection import bp
 from blueprints.web import redirect_to, render_page
-from domain import applications, materials
+from domain import applications, changes, materials
 from domain.images import ImageRejected, ImageRules
 from domain.work_certificate import CertificateUnavailable, work_certificate_pdf
 
@@ -14,15 +14,22 @@ def _application():
     return applications.application_for(current_user)
 
 
+def _in_scope(application, kind: str) -> bool:
+    """A change (信息变更) replaces only the pictures of the parts it changes."""
+    return not application.is_open_change or kind in changes.material_kinds(application)
+
+
 def _materials_page(application, status=200, problem=None, problem_kind=None):
-    specs = materials.required_materials(application) \
+    specs = [spec for spec in materials.required_materials(application)
+             if _in_scope(application, spec.kind)] \
         if materials.data_sections_done(application) else []
+    stale = dict(changes.stale_pictures(application)) if application.is_open_change else {}
     return render_page("collection/materials.html", block="materials", status=status,
                        application=application, specs=specs,
                        uploaded=materials.materials_of(application),
                        ready=materials.data_sections_done(application),
                        locked=applications.lock_reason(application, "materials"),
-                       problem=problem, problem_kind=problem_kind)
+                       problem=problem, problem_kind=problem_kind, stale=stale)
 
 
 @bp.route("/materials")
@@ -34,7 +41,8 @@ def materials_index():
 def upload_material(kind):
     application = _application()
     spec = materials.spec_for(application, kind)
-    if spec is None or not materials.data_sections_done(application):
+    if spec is None or not materials.data_sections_done(application) \
+            or not _in_scope(application, kind):
         abort(404)
     if applications.lock_reason(application, "materials"):
         return _materials_page(application, 409)

@@ -4,19 +4,24 @@ from flask_login import current_user
 
 from blueprints.collection import bp
 from blueprints.web import client_ip, redirect_to, render_page
-from domain import applications, submission
+from domain import applications, changes, submission
+from domain.sections import TITLES
 from domain.summary import summarise
 
 
 @bp.route("/summary")
 def summary():
     application = applications.application_for(current_user)
+    is_change = application.is_open_change
     return render_page("collection/summary.html", application=application,
                        summaries=summarise(application),
                        missing=submission.missing_parts(application),
                        decision=applications.latest_decision(application),
-                       reopened=applications.reopened_sections(application),
-                       can_submit=application.status in submission.SUBMITTABLE)
+                       editable_parts=applications.editable_parts(application),
+                       can_submit=application.status in submission.SUBMITTABLE,
+                       changed_values=changes.changed_values(application) if is_change else {},
+                       change_titles=[TITLES[k] for k in changes.parts_of(application)],
+                       versions=changes.versions(current_user))
 
 
 @bp.route("/submit", methods=["POST"])

@@ -16,6 +16,7 @@ from blueprints.fields import (
 from domain.review import COMMON_REASONS, MAX_NOTE, REOPENABLE, preselected_parts
 from domain.review_queue import TABS
 from domain.rights_requests import MAX_ANSWER
+from models.application import KIND_LABELS
 
 
 class ListFilterForm(FlaskForm):
@@ -32,6 +33,8 @@ class ListFilterForm(FlaskForm):
     q = StringField("搜索", render_kw={"placeholder": "姓名、完整证件号码或手机号",
                                      "maxlength": 40})
     doubt = BooleanField("机器核对有疑点")
+    kind = SelectField("类型", choices=[SelectChoice("", "全部")] + [
+        SelectChoice(key, label) for key, label in KIND_LABELS.items()], validate_choice=False)
 
 
 class ExportForm(FlaskForm):

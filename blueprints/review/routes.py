@@ -9,7 +9,7 @@ from blueprints.review.export import download_headers
 from blueprints.review.forms import DecisionForm, ExportForm, ListFilterForm
 from blueprints.roles import role_required
 from blueprints.web import client_ip, is_htmx, redirect_to, redirect_url, render_page
-from domain import audit, exports, prechecks, review, review_queue
+from domain import audit, changes, exports, prechecks, review, review_queue
 from domain.access import can_view
 from domain.clock import usable_date
 from domain.id_numbers import mask
@@ -17,6 +17,7 @@ from domain.regions import counties_within
 from domain.summary import summarise
 from extensions import db
 from models import Application, ApplicationStatus, Job, Role
+from models.application import KIND_LABELS
 
 
 def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
@@ -31,7 +32,8 @@ def _filter_from_request() -> tuple[ListFilterForm, review_queue.ListFilter]:
         status=status, county=form.county.data if form.county.data in allowed else "",
         date_from=usable_date(form.date_from.data, form.date_from.errors),
         date_to=usable_date(form.date_to.data, form.date_to.errors),
-        query=(form.q.data or "")[:40], doubt=bool(form.doubt.data))
+        query=(form.q.data or "")[:40], doubt=bool(form.doubt.data),
+        kind=form.kind.data if form.kind.data in KIND_LABELS else "")
 
 
 @bp.route("")
@@ -60,11 +62,16 @@ def _list_args() -> dict[str, str]:
 def _detail(application, form=None, status=200, revealed=False, conflict=False):
     summaries = summarise(application)
     kept = [material for s in summaries for _spec, material in s.materials if material]
+    change = {}
+    if application.is_change:   # 信息变更: the diff, and only the pictures uploaded for it
+        change = dict(base=changes.base_of(application), diff=changes.diff(application),
+                      fresh={m.id for m in changes.fresh_materials(application)})
     return render_page("review/detail.html", block="decision", status=status,
                        application=application, summaries=summaries,
                        flags=prechecks.flags_for(application, kept),
                        form=form or DecisionForm(), decisions=review.decisions_of(application),
-                       revealed=revealed, conflict=conflict, list_args=_list_args())
+                       revealed=revealed, conflict=conflict, list_args=_list_args(),
+                       versions=changes.versions(application.account), **change)
 
 
 @bp.route("/<int:application_id>")
