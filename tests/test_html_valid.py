@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from models import ApplicationStatus
-from tests.factories import applicant_client, make_application, staff_client
+from tests.factories import applicant_client, document_jpeg, make_application, staff_client
 from tests.helpers import CAPTCHA, login, make_id
 
 HTMX_ATTRIBUTE = re.compile(r"^Attribute “hx-[a-z-]+” ")
@@ -91,6 +91,25 @@ def rendered_pages(app) -> dict[str, tuple[int, str]]:
     get("review-requests", reviewer, "/review/requests")
     get("review-request", reviewer, "/review/requests/1")
     post("review-request-errors", reviewer, "/review/requests/1/answer", {"outcome": "done"})
+    # 信息变更: choosing, the change's summary (old under new), the reviewer's diff
+    changer = make_application(app, status=ApplicationStatus.APPROVED)
+    changing = applicant_client(app, changer)
+    get("change-choose", changing, "/collection/change")
+    post("change-choose-errors", changing, "/collection/change", {})
+    changing.post("/collection/change", data={"parts": ["work"]})
+    work = {"employed": "yes", "unit_name": "新单位有限公司", "unit_credit_code": "91110000600037341L",
+            "unit_type": "企业", "unit_prefecture": "530100", "unit_county": "530102",
+            "accounting_start_date": "2015-07-01", "posts": ["出纳"]}
+    changing.post("/collection/work", data=work)
+    get("change-summary", changing, "/collection/summary")
+    get("change-materials", changing, "/collection/materials")
+    changing.post("/collection/materials/work_proof", data={"photo": (
+        io.BytesIO(document_jpeg()), "proof.jpg")})
+    changing.post("/collection/submit")
+    change_id = re.search(r'href="/review/(\d+)\?[^"]*kind=change', reviewer.get(
+        "/review?kind=change").get_data(as_text=True)).group(1)
+    get("review-change", reviewer, f"/review/{change_id}")
+    get("change-version", changing, f"/collection/versions/{changer.application_id}")
     return pages
 
 
@@ -111,7 +130,8 @@ def test_main_pages_are_valid_html(app, tmp_path):
     pages = rendered_pages(app)
     expected = {"not-found": 404, "login-errors": 422, "collection-basic-errors": 422,
                 "review-detail-errors": 422, "account-close-errors": 422,
-                "account-requests-errors": 422, "review-request-errors": 422}
+                "account-requests-errors": 422, "review-request-errors": 422,
+                "change-choose-errors": 422}
     for name, (status, html) in pages.items():
         assert status == expected.get(name, 200), (name, status, html[-1000:])
         assert html.lstrip().lower().startswith("<!doctype html>"), name

@@ -111,7 +111,7 @@ def test_a_change_of_employer_reviewed_by_the_new_county(page: Page, desk: Page,
     # Rejected: the approved record is untouched; the change is fixed and resubmitted.
     page.goto("/collection/summary")
     expect(page.locator("main")).to_contain_text("工作证明未加盖公章")
-    page.get_by_role("link", name="原已审核通过的信息").click()
+    page.get_by_role("link", name="查看原已审核通过的信息").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("当前有效信息")
     expect(page.locator("main")).to_contain_text(OLD_UNIT)
     expect(page.locator("main")).not_to_contain_text(NEW_UNIT)

@@ -7,6 +7,8 @@ tap targets on top of each other.
 One page load per page: the widths and text sizes are changed in place. The people are seeded
 through the domain (tests/factories.py, the archive import) and signed in once each with the
 Flask test client; the browser starts on their pages."""
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -119,15 +121,34 @@ SUBMITTED = [
 IMPORTED = [("绑定手机号", "/account/bind-phone", None)]
 
 
+def change_started(page: Page):
+    group(page, "要变更的内容").get_by_label(re.compile("^工作单位")).check()
+    page.get_by_role("button", name="开始变更", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/collection$"))
+    page.wait_for_load_state("load")
+
+
+# An approved record: 信息变更 from choosing to the change's pages.
+APPROVED = [
+    ("个人信息汇总·已通过", "/collection/summary", None),
+    ("信息变更·选择", "/collection/change", None),
+    ("信息变更·任务列表", None, change_started),
+    ("信息变更·工作信息", "/collection/work", None),
+    ("信息变更·证明材料", "/collection/materials", None),
+    ("信息变更·汇总", "/collection/summary", None),
+]
+
+
 @pytest.mark.browser
 def test_every_applicant_page_fits_a_phone_at_100_and_200_percent_text(
         browser, browser_context_args, app, base_url):
     applicant = make_application(app, status=ApplicationStatus.DRAFT)
     submitted = make_application(app, status=ApplicationStatus.PENDING)
     imported = imported_person(app, make_id(seq="414"))
+    approved = make_application(app, status=ApplicationStatus.APPROVED)
     problems = []
     for person, visits in ((None, PUBLIC), (applicant, APPLICANT), (submitted, SUBMITTED),
-                           (imported, IMPORTED)):
+                           (imported, IMPORTED), (approved, APPROVED)):
         context = browser.new_context(**browser_context_args)
         if person is not None:
             sign_in_context(context, app, person, base_url)
