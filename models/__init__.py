@@ -13,8 +13,9 @@ from models.region import Region, RegionLevel
 from models.review import ReviewDecision
 from models.sms_code import SmsCode
 from models.stored_file import StoredFile
+from models.wechat import WeChatBinding, WeChatState
 
 __all__ = [
     "Account", "Application", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "Region", "RegionLevel", "ReviewDecision", "Role",
-    "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
+    "Section", "SmsCode", "SpentCaptcha", "StoredFile", "WeChatBinding", "WeChatState", "utcnow",
 ]

@@ -24,6 +24,7 @@ class Purpose(enum.StrEnum):
     RESET = "reset"
     CHANGE_PHONE = "change-phone"
     STAFF_LOGIN = "staff-login"
+    WECHAT_BIND = "wechat-bind"  # to the account's own phone: "bind this WeChat"
 
 
 class CodeProblem(ValueError):

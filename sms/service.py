@@ -20,6 +20,7 @@ PURPOSE_WORDS = {
     Purpose.RESET: "找回密码",
     Purpose.CHANGE_PHONE: "更换手机号",
     Purpose.STAFF_LOGIN: "登录审核管理端",
+    Purpose.WECHAT_BIND: "绑定微信一键登录",
 }
 
 
