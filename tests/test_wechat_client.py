@@ -515,6 +515,9 @@ def test_production_starts_without_wechat(tmp_path):
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'app.db'}"))
     app = create_app(production)
     assert not wechat.configured(app.config)
+    # the button is then hidden, inside WeChat too
+    page = app.test_client().get("/login", headers={"User-Agent": "Mozilla/5.0 MicroMessenger/8.0"})
+    assert page.status_code == 200 and "微信一键登录" not in page.get_data(as_text=True)
     with pytest.raises(RuntimeError, match="WECHAT_OPEN_BASE"):
         create_app(type("Production", (ProductionConfig,), production_settings(
             WECHAT_OPEN_BASE="http://127.0.0.1:9")))
