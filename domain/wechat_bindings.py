@@ -26,6 +26,16 @@ DISABLED = "该账号已停用，请联系所在地财政局会计管理部门"
 STAFF = "工作人员账号不能绑定微信，请使用证件号码、密码和短信验证码登录。"
 NOT_READY = "请先绑定手机号并设置新密码，再绑定微信。"
 
+# Why a callback from WeChat went no further; {action} is the button to press again.
+CALLBACK_PROBLEMS = {
+    "state": "微信授权没有完成：这次授权已失效，或不是从本页面发起的。请重新点击“{action}”。",
+    "code": "微信授权已失效（授权码无效或已使用）。请重新点击“{action}”。",
+    "unavailable": "暂时无法连接微信，请稍后再点击“{action}”。",
+    "snapshot": "您正在朋友圈的快照页中浏览，无法使用微信授权。请点击屏幕下方的“使用完整服务”，"
+                "再点击“{action}”。",
+    "session": "登录已超时或已更换账号，微信没有绑定。请登录后重新点击“{action}”。",
+}
+
 
 class WeChatRefused(Exception):
     """The one-tap login or a bind cannot go on; `message` is for the person, `reason` for the
@@ -61,17 +71,6 @@ def bind_refusal(account: Account) -> str | None:
     if account.must_bind_phone or not account.phone:
         return NOT_READY
     return None
-
-
-# Why a callback from WeChat went no further; {action} is the button to press again.
-CALLBACK_PROBLEMS = {
-    "state": "微信授权没有完成：这次授权已失效，或不是从本页面发起的。请重新点击“{action}”。",
-    "code": "微信授权已失效（授权码无效或已使用）。请重新点击“{action}”。",
-    "unavailable": "暂时无法连接微信，请稍后再点击“{action}”。",
-    "snapshot": "您正在朋友圈的快照页中浏览，无法使用微信授权。请点击屏幕下方的“使用完整服务”，"
-                "再点击“{action}”。",
-    "session": "登录已超时或已更换账号，微信没有绑定。请登录后重新点击“{action}”。",
-}
 
 
 def callback_refused(reason: str, ip: str, account=None, binding: bool = False) -> WeChatRefused:

@@ -21,6 +21,7 @@ from tests.helpers import (
     htmx,
     last_code,
     login,
+    make_id,
     outbox_messages,
     seeded_applicant,
     send_code,
@@ -540,7 +541,6 @@ def test_staff_cannot_bind(app, wechat):
 def test_an_imported_person_binds_a_phone_before_wechat(app, wechat):
     from domain.archive_import import import_rows
     from domain.initial_password import derive
-    from tests.helpers import make_id
     id_number = make_id(seq="555")
     with app.app_context():
         import_rows([{"姓名": "李四", "证件号码": id_number, "资格级别": "中级", "证书编号": "Z1",
@@ -592,3 +592,15 @@ def test_old_states_are_purged(app, ctx):
     db.session.commit()
     assert maintenance.purge()["wechat_states"] == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WeChatState)) == 1
+
+
+def test_registering_inside_wechat_offers_binding_too(app, wechat, outbox):
+    from tests.helpers import register
+    client = wechat_client(app)
+    response = register(client, outbox, make_id(seq="777"), "13800007777")
+    assert response.status_code == 303 and response.headers["Location"] == "/account/wechat"
+    page = flashed(client, response)
+    assert "注册成功" in page and "绑定微信，下次一键登录" in page
+    outside = app.test_client()
+    response = register(outside, outbox, make_id(seq="778"), "13800007778")
+    assert response.headers["Location"] == "/home"

@@ -9,8 +9,8 @@ from domain.id_numbers import mask
 from extensions import db
 from models import Account, Application, Job, JobStatus
 from tests.factories import make_application, make_staff
-from tests.helpers import outbox_messages
-from tests.wechat_flow import audit_rows
+from tests.helpers import body, login, outbox_messages
+from tests.wechat_flow import audit_rows, in_wechat, one_tap
 
 
 def bind(app, person, openid):
@@ -121,3 +121,13 @@ def test_sms_failing_too_retries_the_whole_notice(app, wechat, bound, outbox, mo
     job = decide(app, bound)
     assert job.status == JobStatus.FAILED  # kept for administrators, like any failed notice
     assert len(wechat.messages) == job.max_attempts
+
+
+def test_the_page_says_how_the_decision_will_come(app, wechat, bound):
+    client = in_wechat(app.test_client())
+    assert one_tap(client).headers["Location"] == "/home"
+    assert "审核结果将以微信公众号消息（未能送达时以短信）通知您" in body(client.get("/collection"))
+    other = make_application(app)
+    client = app.test_client()
+    assert login(client, other.id_number).status_code == 303
+    assert "审核结果将以短信通知您" in body(client.get("/collection"))

@@ -248,7 +248,7 @@ def register():
         return _refused(REGISTER, form, problem)
     _log_in(account)
     flash("注册成功，欢迎！请开始填写信息采集。", "success")
-    return redirect_to("main.home")
+    return redirect_url(wechat_step.after_login(account, None))
 
 
 @bp.post("/register/send-code")

@@ -43,7 +43,8 @@ def wechat_context():
     """For the templates: the login page's button, the 账号设置 line, WeChat's browser (all
     callables, so only the pages that show them ask)."""
     return {"wechat_login_shown": shown, "wechat_settings_shown": _settings_shown,
-            "wechat_bound": _bound, "in_wechat_browser": in_wechat}
+            "wechat_bound": _bound, "wechat_notices": _notices_by_wechat,
+            "in_wechat_browser": in_wechat}
 
 
 # Pages holding a form that ends at WeChat's authorisation page (inside WeChat only).
@@ -64,6 +65,11 @@ def _settings_shown() -> bool:
 
 def _bound() -> bool:
     return wechat_bindings.binding_of(current_user) is not None
+
+
+def _notices_by_wechat() -> bool:
+    """Whether this person's decision notice goes to their WeChat first."""
+    return _settings_shown() and wechat.notices_configured(current_app.config) and _bound()
 
 
 def _applicants_only():
