@@ -106,6 +106,10 @@ class Config:
     WECHAT_TEMPLATE_ID = _env("WECHAT_TEMPLATE_ID")  # the review-decision notice
     WECHAT_API_BASE = _env("WECHAT_API_BASE", WECHAT_API_DEFAULT)  # test hook
     WECHAT_OPEN_BASE = _env("WECHAT_OPEN_BASE", WECHAT_OPEN_DEFAULT)  # test hook
+    # The site's address as people reach it (https://kjxx.example.gov.cn): WeChat's redirect_uri
+    # and the link in a template message are built from it, never from a request. Unset: no
+    # WeChat login is offered.
+    PUBLIC_URL = _env("PUBLIC_URL")
 
     # Redis: rate-limit counts, the job queue, shared caches (WeChat's access token). Unset:
     # everything in-process.
@@ -168,6 +172,7 @@ class TestConfig(Config):
     WECHAT_APPID = WECHAT_SECRET = WECHAT_TEMPLATE_ID = None  # tests configure their own
     WECHAT_API_BASE = WECHAT_API_DEFAULT
     WECHAT_OPEN_BASE = WECHAT_OPEN_DEFAULT
+    PUBLIC_URL = None
 
 
 class ProductionConfig(Config):
@@ -202,9 +207,16 @@ class ProductionConfig(Config):
             problems.append("JOB_BACKEND must be rq (jobs run in `flask jobs work`)")
         if bool(config.get("WECHAT_APPID")) != bool(config.get("WECHAT_SECRET")):
             problems.append("WECHAT_APPID and WECHAT_SECRET must be set together (or neither)")
+        if config.get("WECHAT_APPID") and not cls.public_url_ok(config.get("PUBLIC_URL")):
+            problems.append("PUBLIC_URL must be the site's https:// address when WeChat is set")
         problems += cls.hook_problems(config)
         problems += cls.sms_problems(config)
         return problems
+
+    @classmethod
+    def public_url_ok(cls, url) -> bool:
+        parts = urlsplit(url or "")
+        return parts.scheme == "https" and bool(parts.hostname)
 
     @classmethod
     def hook_problems(cls, config) -> list[str]:

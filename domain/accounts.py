@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 import jobs
-from domain import audit, initial_password, login_lock, login_sessions
+from domain import audit, initial_password, login_lock, login_sessions, wechat_bindings
 from domain.id_numbers import mask as mask_id
 from domain.passwords import Hasher
 from domain.phones import mask as mask_phone
@@ -167,9 +167,11 @@ def _set_password(account: Account, password: str, keep_session: str | None) -> 
     login_sessions.end_all(account, keep_token=keep_session)
 
 
-def reset_password(id_number: str, phone: str, sms_code: str, password: str, ip: str) -> None:
+def reset_password(id_number: str, phone: str, sms_code: str, password: str, ip: str) -> bool:
     """Forgot password. The code was only ever sent if ID and phone belong together, so a
-    mismatch fails exactly like a wrong code."""
+    mismatch fails exactly like a wrong code. The account is being taken back: every session
+    ends, and so does a WeChat binding (whoever knew the old password may have bound theirs);
+    True when one did, so the page can say so."""
     account = find_by_id_number(id_number)
     verify_code(phone, Purpose.RESET, sms_code, consume=False)
     if account is None or account.phone != phone or account.must_bind_phone:
@@ -177,7 +179,9 @@ def reset_password(id_number: str, phone: str, sms_code: str, password: str, ip:
     verify_code(phone, Purpose.RESET, sms_code)
     _set_password(account, password, keep_session=None)
     audit.record("password.reset", actor=account, subject=mask_id(id_number), ip=ip)
+    unbound = wechat_bindings.end_binding(account, "password.reset", ip=ip)
     db.session.commit()
+    return unbound
 
 
 def may_receive_reset_code(id_number: str, phone: str) -> bool:

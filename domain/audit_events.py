@@ -19,6 +19,11 @@ EVENT_NAMES = {
     "phone.bind": "绑定手机号",
     "phone.change": "更换手机号",
     "sms.send": "发送短信验证码",
+    "wechat.bind": "绑定微信一键登录",
+    "wechat.unbind": "解除微信绑定",
+    "wechat.login": "微信一键登录",
+    "wechat.login.failed": "微信一键登录失败",
+    "wechat.refused": "微信登录或绑定未成功",
     # the application
     "application.submit": "提交审核",
     "change.start": "开始信息变更",
@@ -29,6 +34,7 @@ EVENT_NAMES = {
     "review.approve": "审核通过",
     "review.reject": "审核不通过（退回）",
     "review.export": "导出Excel",
+    "notice.decision": "发送审核结果通知",
     # administration
     "staff.create": "新建工作人员账号",
     "staff.enable": "启用工作人员账号",
@@ -54,7 +60,7 @@ DETAIL_LABELS = {
     "full": "完整号码", "from": "原", "to": "新", "phone": "手机号", "purpose": "用途",
     "role": "角色", "region": "地区", "material": "材料", "variant": "图片", "job": "任务编号",
     "file": "文件编号", "bytes": "字节数", "kind": "类型", "request": "请求编号",
-    "outcome": "结果", "erased": "删除", "parts": "变更内容",
+    "outcome": "结果", "erased": "删除", "parts": "变更内容", "intent": "操作",
 }
 
 

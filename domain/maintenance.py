@@ -9,13 +9,14 @@ Run daily by the worker in production (`maintenance.purge`), or by `flask mainte
 | finished jobs | 30 days; failed ones stay until an administrator retries or 90 days pass |
 | stored exports, archive files, copies of a person's data | until they expire (24 hours for exports, 7 days for copies) |
 | wrong-password counts of unknown ID numbers | until their window and lock are over (30 minutes) |
+| WeChat authorisation states | 1 day (each is usable for 10 minutes) |
 Audit rows are never removed here: they are kept at least 180 days (网络安全法 Art. 21)."""
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from domain import captcha
+from domain import captcha, wechat_states
 from extensions import db
 from models import Job, JobStatus, LoginFailure, LoginSession, SmsCode, StoredFile, utcnow
 
@@ -42,6 +43,7 @@ def purge() -> dict[str, int]:
         sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now),
         sa.or_(LoginFailure.window_started_at.is_(None),
                LoginFailure.window_started_at < now - lock_window)))
+    removed["wechat_states"] = wechat_states.purge(now)
     db.session.commit()
     return removed
 

@@ -3,7 +3,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from domain import audit, login_lock, login_sessions
+from domain import audit, login_lock, login_sessions, wechat_bindings
 from domain.accounts import AccountProblem, find_by_id_number, hasher, phone_in_use
 from domain.id_numbers import RESIDENT_ID, mask
 from domain.id_numbers import validate as validate_id
@@ -69,6 +69,8 @@ def set_enabled(account: Account, enabled: bool, by: Account, ip: str) -> None:
     account.is_enabled = enabled
     if not enabled:
         login_sessions.end_all(account)
+        # Staff cannot bind WeChat; the rule is kept where an account is disabled all the same.
+        wechat_bindings.end_binding(account, "disabled", actor=by, ip=ip)
     audit.record("staff.enable" if enabled else "staff.disable", actor=by, ip=ip,
                  subject=mask(account.id_number))
     db.session.commit()
@@ -91,6 +93,7 @@ def reset_staff_password(account: Account, by: Account, ip: str) -> str:
     account.must_change_password = True
     login_lock.clear(account)
     login_sessions.end_all(account)
+    wechat_bindings.end_binding(account, "admin.reset", actor=by, ip=ip)
     audit.record("staff.reset_password", actor=by, ip=ip, subject=mask(account.id_number))
     db.session.commit()
     return password

@@ -15,8 +15,9 @@ from models.review import ReviewDecision
 from models.rights_request import RightsRequest
 from models.sms_code import SmsCode
 from models.stored_file import StoredFile
+from models.wechat import WeChatBinding, WeChatState
 
 __all__ = [
     "Account", "Application", "ApplicationKind", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "RightsRequest", "Role",
-    "Section", "SmsCode", "SpentCaptcha", "StoredFile", "utcnow",
+    "Section", "SmsCode", "SpentCaptcha", "StoredFile", "WeChatBinding", "WeChatState", "utcnow",
 ]

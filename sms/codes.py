@@ -25,6 +25,7 @@ class Purpose(enum.StrEnum):
     CHANGE_PHONE = "change-phone"
     STAFF_LOGIN = "staff-login"
     CLOSE_ACCOUNT = "close-account"
+    WECHAT_BIND = "wechat-bind"  # to the account's own phone: "bind this WeChat"
 
 
 class CodeProblem(ValueError):

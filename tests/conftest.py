@@ -2,6 +2,7 @@
 TEST_DATABASE_URL is set), emptied between tests; the real forms; the SMS outbox."""
 import os
 import socket
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -127,3 +128,26 @@ def applicant(client, outbox):
     response = register(client, outbox, ID_NUMBER, PHONE, name=NAME)
     assert response.status_code == 303, text_of(response)
     return client
+
+
+@pytest.fixture
+def wechat(app, monkeypatch):
+    """The app with WeChat configured against a local stand-in (tests/wechat_standin.py), with
+    its own appid and openid; PUBLIC_URL is the test client's own address. Yields the stand-in."""
+    from tests.wechat_standin import WeChatStandIn
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    with WeChatStandIn(appid="wx" + uuid.uuid4().hex[:16]) as standin:
+        standin.openid = "o_" + uuid.uuid4().hex[:26]
+        for key, value in {"WECHAT_APPID": standin.appid, "WECHAT_SECRET": standin.secret,
+                           "WECHAT_TEMPLATE_ID": "TPL_decision", "WECHAT_API_BASE": standin.url,
+                           "WECHAT_OPEN_BASE": standin.url,
+                           "PUBLIC_URL": "http://localhost"}.items():
+            monkeypatch.setitem(app.config, key, value)
+        yield standin
+        client = app.extensions.pop("wechat", None)
+        if client is not None:
+            client[1].close()

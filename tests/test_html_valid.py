@@ -140,3 +140,30 @@ def test_main_pages_are_valid_html(app, tmp_path):
     assert not problems, "\n".join(
         f"{Path(m.get('url', '')).name}:{m.get('lastLine', '')}: {m['message']}"
         f" [{m.get('extract', '').strip()}]" for m in problems)
+
+
+@pytest.mark.skipif(not shutil.which("java") or not VNU_JAR.exists(),
+                    reason="needs Java and vnu.jar (see above)")
+def test_the_wechat_pages_are_valid_html(app, wechat, tmp_path):
+    """Inside WeChat's browser, with WeChat configured against its stand-in: the login page with
+    微信一键登录, the offer to bind (and its errors), binding by SMS code, and a bound account."""
+    from tests.helpers import PASSWORD
+    from tests.wechat_flow import bind_by_password, in_wechat, password_login
+    applicant = make_application(app, status=ApplicationStatus.DRAFT)
+    client = in_wechat(app.test_client())
+    pages = {"wechat-login": client.get("/login")}
+    password_login(client, applicant.id_number)
+    pages["wechat-offer"] = client.get("/account/wechat?next=/collection")
+    pages["wechat-offer-errors"] = client.post("/account/wechat", data={"password": ""})
+    pages["wechat-sms"] = client.get("/account/wechat/sms")
+    bind_by_password(client, PASSWORD)
+    pages["wechat-bound"] = client.get("/account/wechat")
+    pages["wechat-collection"] = client.get("/collection")
+    for name, response in pages.items():
+        html = response.get_data(as_text=True)
+        assert response.status_code == (422 if name.endswith("errors") else 200), name
+        (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+    problems = [m for m in check_html(tmp_path) if m["type"] in ("error", "non-document-error")]
+    assert not problems, "\n".join(
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine', '')}: {m['message']}"
+        f" [{m.get('extract', '').strip()}]" for m in problems)

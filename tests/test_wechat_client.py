@@ -479,7 +479,7 @@ def production_settings(**changes) -> dict:
         "TWILIO_AUTH_TOKEN": "secret", "TWILIO_FROM_NUMBER": "+15005550006",
         "TWILIO_BASE_URL": None, "WECHAT_APPID": None, "WECHAT_SECRET": None,
         "WECHAT_TEMPLATE_ID": None, "WECHAT_API_BASE": config_module.WECHAT_API_DEFAULT,
-        "WECHAT_OPEN_BASE": config_module.WECHAT_OPEN_DEFAULT,
+        "WECHAT_OPEN_BASE": config_module.WECHAT_OPEN_DEFAULT, "PUBLIC_URL": None,
     }
     settings.update(changes)
     return settings
@@ -488,7 +488,8 @@ def production_settings(**changes) -> dict:
 def test_production_accepts_wechat_configured_or_not():
     ProductionConfig.check(production_settings())
     ProductionConfig.check(production_settings(WECHAT_APPID="wx1", WECHAT_SECRET="s",
-                                               WECHAT_TEMPLATE_ID="t"))
+                                               WECHAT_TEMPLATE_ID="t",
+                                               PUBLIC_URL="https://kjxx.example.gov.cn"))
     ProductionConfig.check(production_settings(WECHAT_API_BASE=None, WECHAT_OPEN_BASE=""))
 
 
@@ -498,6 +499,10 @@ def test_production_accepts_wechat_configured_or_not():
     ({"WECHAT_API_BASE": "https://api.weixin.qq.com/"}, "WECHAT_API_BASE"),
     ({"WECHAT_APPID": "wx1"}, "WECHAT_APPID and WECHAT_SECRET"),
     ({"WECHAT_SECRET": "s"}, "WECHAT_APPID and WECHAT_SECRET"),
+    # the fixed redirect_uri needs the site's own https address
+    ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s"}, "PUBLIC_URL must be"),
+    ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "PUBLIC_URL": "http://kjxx.example.gov.cn"},
+     "PUBLIC_URL must be"),
 ])
 def test_production_refuses(changes, complaint):
     with pytest.raises(RuntimeError, match="Refusing to start") as refused:
@@ -510,6 +515,9 @@ def test_production_starts_without_wechat(tmp_path):
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'app.db'}"))
     app = create_app(production)
     assert not wechat.configured(app.config)
+    # the button is then hidden, inside WeChat too
+    page = app.test_client().get("/login", headers={"User-Agent": "Mozilla/5.0 MicroMessenger/8.0"})
+    assert page.status_code == 200 and "微信一键登录" not in page.get_data(as_text=True)
     with pytest.raises(RuntimeError, match="WECHAT_OPEN_BASE"):
         create_app(type("Production", (ProductionConfig,), production_settings(
             WECHAT_OPEN_BASE="http://127.0.0.1:9")))

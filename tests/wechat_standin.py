@@ -5,6 +5,8 @@
         wechat.appid, wechat.secret               # the official account it knows
         wechat.openid = "o_abc"                   # whom the next authorisations are for
         wechat.snapshot = True                    # ...a snapshot-page virtual user instead
+        wechat.reissue = code                     # the next authorisation hands back this code
+                                                  # (one already used) instead of a new one
         wechat.expires_in = 7200                  # life of the tokens it issues
         wechat.delay = 1.0                        # how long "slow" waits before answering
         wechat.set_mode("oauth", "busy")          # every code exchange answers -1 until changed
@@ -139,6 +141,7 @@ class WeChatStandIn(LocalStandIn):
         self.secret = secret
         self.openid = "o_standin_user"
         self.snapshot = False
+        self.reissue = None
         self.unionid = None  # only returned for snsapi_userinfo, as WeChat does
         self.redirect_hosts = None  # None: any; else the 网页授权域名 (10003 for others)
         self.template_ids = {"TPL_decision"}
@@ -267,9 +270,13 @@ class WeChatStandIn(LocalStandIn):
             page = f"<html><body><p>{problem}</p></body></html>".encode()
             self._reply_raw(handler, received, 400, page, "text/html; charset=utf-8")
             return
-        code = secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")
         with self._lock:
-            self._grants[code] = _Grant(self.openid, query["scope"], self.snapshot, time.time())
+            if self.reissue:
+                code, self.reissue = self.reissue, None
+            else:
+                code = secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")
+                self._grants[code] = _Grant(self.openid, query["scope"], self.snapshot,
+                                            time.time())
         separator = "&" if "?" in redirect_uri else "?"
         location = redirect_uri + separator + urlencode({"code": code, "state": state})
         received.status = 302

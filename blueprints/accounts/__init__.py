@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from blueprints.accounts import routes  # noqa: E402,F401
+from blueprints.accounts import routes, wechat_routes  # noqa: E402,F401

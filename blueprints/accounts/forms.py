@@ -211,3 +211,32 @@ class BindPhoneForm(IdentityMixin, NewPasswordMixin, FlaskForm):
 
     def validate_sms_code(self, field):
         _required(self, field, "请填写短信验证码（先点击“获取验证码”）")
+
+
+class WeChatStartForm(FlaskForm):
+    """微信一键登录: a POST with the CSRF token starts WeChat's authorisation."""
+    next = HiddenField()
+
+
+class WeChatBindForm(FlaskForm):
+    """绑定微信 by the password again."""
+    password = PasswordField("登录密码", render_kw={"autocomplete": "current-password",
+                                                "maxlength": 64})
+    next = HiddenField()
+
+    def validate_password(self, field):
+        _required(self, field, "请填写登录密码")
+
+
+class WeChatBindSmsForm(FlaskForm):
+    """绑定微信 by a code sent to the account's bound phone (the phone is not typed)."""
+    captcha = captcha_field()
+    sms_code = sms_code_field()
+    next = HiddenField()
+
+    def validate_sms_code(self, field):
+        _required(self, field, "请填写短信验证码（先点击“获取验证码”）")
+
+
+class WeChatUnbindForm(FlaskForm):
+    pass

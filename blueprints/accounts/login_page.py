@@ -22,9 +22,11 @@ def cacheable() -> bool:
     return not (current_app.debug or current_app.config.get("TEMPLATES_AUTO_RELOAD"))
 
 
-def _frame() -> str:
+def _frame(wechat: bool) -> str:
+    """The page as a first visitor sees it; inside WeChat (when offered) with 微信一键登录."""
     cache = current_app.extensions
-    html = cache.get(_CACHE_KEY)
+    key = f"{_CACHE_KEY}:wechat" if wechat else _CACHE_KEY
+    html = cache.get(key)
     if html is None:
         # Its own template cache (none): templates compiled for the app keep the real global.
         environment = current_app.jinja_env.overlay(cache_size=0)
@@ -33,12 +35,13 @@ def _frame() -> str:
         context = {"form": LoginForm(formdata=None, meta={"csrf": False}), "sms": None}
         current_app.update_template_context(context)
         context.update(placeholder)  # the pages (Flask-WTF also offers it as a context value)
+        context["wechat_login_shown"] = lambda: wechat
         html = environment.get_template("accounts/login.html").render(context)
-        cache[_CACHE_KEY] = html
+        cache[key] = html
     return html
 
 
-def plain_response():
-    response = make_response(_frame().replace(_TOKEN_SLOT, generate_csrf()))
+def plain_response(wechat: bool = False):
+    response = make_response(_frame(wechat).replace(_TOKEN_SLOT, generate_csrf()))
     response.vary.add("HX-Request")
     return response

@@ -10,7 +10,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from blueprints.accounts import bp, login_page
+from blueprints.accounts import bp, login_page, wechat_step
 from blueprints.accounts.forms import (
     BindPhoneForm,
     ChangePasswordForm,
@@ -39,7 +39,7 @@ from blueprints.web import (
     render_page,
     safe_next,
 )
-from domain import accounts, captcha, login_sessions, second_factor
+from domain import accounts, captcha, login_sessions, second_factor, wechat_bindings
 from extensions import db
 from sms import CodeProblem, LimitExceeded, Purpose
 
@@ -65,8 +65,12 @@ def login():
     # Messages (flashed before a redirect here) are read once per request: the page renders
     # them with the same call.
     if request.args or is_htmx() or get_flashed_messages() or not login_page.cacheable():
-        return _form_page(LOGIN, LoginForm(next=request.args.get("next")))
-    return login_page.plain_response()
+        response = _form_page(LOGIN, LoginForm(next=request.args.get("next")))
+    else:
+        response = login_page.plain_response(wechat=wechat_step.shown())
+    if wechat_step.offered():
+        response.vary.add("User-Agent")  # 微信一键登录 inside WeChat only
+    return response
 
 
 @bp.post("/")
@@ -96,7 +100,7 @@ def submit_login():
             flash(f"{limit.message}；一分钟内收到的验证码仍然有效。", "error")
         return redirect_to("accounts.verify_login")
     _log_in(account)
-    return redirect_url(safe_next(form.next.data) or url_for("main.home"))
+    return redirect_url(wechat_step.after_login(account, safe_next(form.next.data)))
 
 
 VERIFY = "accounts/verify_login.html"
@@ -244,7 +248,7 @@ def register():
         return _refused(REGISTER, form, problem)
     _log_in(account)
     flash("注册成功，欢迎！请开始填写信息采集。", "success")
-    return redirect_to("main.home")
+    return redirect_url(wechat_step.after_login(account, None))
 
 
 @bp.post("/register/send-code")
@@ -265,13 +269,16 @@ def forgot_password():
     if not form.validate_on_submit():
         return _not_valid(FORGOT, form)
     try:
-        accounts.reset_password(form.id_number.data, form.phone.data, form.sms_code.data,
-                                form.password.data, client_ip())
+        unbound = accounts.reset_password(form.id_number.data, form.phone.data,
+                                          form.sms_code.data, form.password.data, client_ip())
     except (accounts.AccountProblem, CodeProblem) as problem:
         return _refused(FORGOT, form, problem)
     logout_user()
     session.clear()
-    flash("密码已重置，其他设备上的登录已全部退出。请用新密码登录。", "success")
+    words = "密码已重置，其他设备上的登录已全部退出"
+    if unbound:
+        words += "，微信一键登录已解除（登录后可重新绑定）"
+    flash(words + "。请用新密码登录。", "success")
     return redirect_to("accounts.login")
 
 
@@ -297,7 +304,10 @@ def change_password():
         return _locked_out(locked)
     except accounts.AccountProblem as problem:
         return _refused(CHANGE_PASSWORD, form, problem)
-    flash("密码已修改，其他设备上的登录已全部退出。", "success")
+    words = "密码已修改，其他设备上的登录已全部退出。"
+    if wechat_step.offered() and wechat_bindings.binding_of(current_user):
+        words += "微信一键登录仍然有效，如需停用，请在账号设置的“微信一键登录”中解除绑定。"
+    flash(words, "success")
     return redirect_to("main.home")
 
 

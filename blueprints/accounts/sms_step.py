@@ -61,8 +61,10 @@ def captcha_solved(answer: str) -> bool:
     return captcha.check(session, answer, config["SECRET_KEY"], config["CAPTCHA_TEST_ANSWER"])
 
 
-def send(form, purpose: Purpose, account=None) -> SendResult:
-    names = ["phone", "captcha"] + (["id_number"] if purpose == Purpose.RESET else [])
+def send(form, purpose: Purpose, account=None, phone: str | None = None) -> SendResult:
+    """`phone`: the account's own bound phone, when the form has no phone to type."""
+    names = ([] if phone else ["phone"]) + ["captcha"] + (
+        ["id_number"] if purpose == Purpose.RESET else [])
     if not validate_fields(form, *names):
         return SendResult(422, "请先改正上面标出的问题，再获取验证码")
     if not form.captcha.data:
@@ -73,7 +75,7 @@ def send(form, purpose: Purpose, account=None) -> SendResult:
         form.captcha.data = ""
         return SendResult(422, "图形验证码不正确，未发送短信")
     form.captcha.data = ""  # spent: the next send needs the new picture
-    phone = form.phone.data
+    phone = phone or form.phone.data
     details = {}
     if purpose == Purpose.RESET:
         details["id_number"] = form.id_number.data

@@ -4,7 +4,7 @@ now have several applications, at most one open and one approved (two partial un
 replace the unique account_id). A picture copied from the record into a change is `carried`.
 
 Revision ID: 0014_changes
-Revises: 0011_rights
+Revises: 0012_wechat
 Create Date: 2026-12-01 16:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_changes'
-down_revision = '0011_rights'
+down_revision = '0012_wechat'
 branch_labels = None
 depends_on = None
 
