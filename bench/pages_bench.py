@@ -71,6 +71,9 @@ def prepare(database_url: str, applications: int):
     reviewer with `applications` pending ones. Returns (applicant, reviewer) logins."""
     fresh_database(database_url)
     os.environ["DATABASE_URL"] = database_url
+    # staff confirm their login with an SMS code: the in-process logins read it from an outbox
+    os.environ.update(SMS_BACKEND="outbox",
+                      SMS_OUTBOX=str(Path(tempfile.gettempdir()) / "pages-bench-outbox.jsonl"))
     from app import create_app
     from tests import factories
     app = create_app()

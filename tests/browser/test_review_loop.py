@@ -171,7 +171,10 @@ def test_reject_fix_resubmit_approve(page: Page, desk: Page, app, outbox, snapsh
     expect(page).to_have_url(url_ending("/collection/summary"))
     expect(status_bar(page)).to_contain_text("审核成功")
     expect(page.locator(".task-list")).to_have_count(0)
-    expect(page.locator("main a[href^='/collection']")).to_have_count(0)   # no 修改, no 返回
+    # no 修改, no 返回: the only ways on are 信息变更 and the record's versions
+    expect(page.locator("main a[href^='/collection']:not([href^='/collection/change'])"
+                        ":not([href^='/collection/versions'])")).to_have_count(0)
+    expect(page.get_by_role("link", name="信息变更")).to_have_count(1)
     expect(button(page, "提交审核")).to_have_count(0)
     check_page(page, "loop_approved", snapshot)
     assert application_status(app, accountant) == "approved"
