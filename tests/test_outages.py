@@ -4,24 +4,37 @@ import pytest
 
 from app import create_app
 from config import TestConfig
+from extensions import db
 from tests.helpers import CAPTCHA, body, htmx
 
 
-def app_with(**settings):
-    config = type("Outage", (TestConfig,), {"CAPTCHA_TEST_ANSWER": CAPTCHA,
-                                            "WTF_CSRF_ENABLED": False, **settings})
-    return create_app(config)
+@pytest.fixture
+def app_with():
+    """Apps of their own settings; their pooled connections are closed after the test (one left
+    open warns when it is collected, during whichever test runs then)."""
+    made = []
+
+    def make(**settings):
+        config = type("Outage", (TestConfig,), {"CAPTCHA_TEST_ANSWER": CAPTCHA,
+                                                "WTF_CSRF_ENABLED": False, **settings})
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
-def database_away(closed_port, tmp_path):
+def database_away(app_with, closed_port, tmp_path):
     return app_with(SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://kjxx@127.0.0.1:{closed_port}"
                                             "/kjxx?connect_timeout=2",
                     SMS_OUTBOX=str(tmp_path / "outbox.jsonl"))
 
 
 @pytest.fixture
-def redis_away(closed_port, app, tmp_path):
+def redis_away(app_with, closed_port, app, tmp_path):
     return app_with(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                     RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port}/0",
                     SMS_OUTBOX=str(tmp_path / "outbox.jsonl"))
@@ -93,13 +106,12 @@ def test_a_programming_error_in_the_database_is_not_hidden_as_an_outage(app, ctx
     assert not is_outage(raised.value)  # a bug: 500 and a log, not "try again later"
 
 
-def test_a_database_lost_after_the_answer_does_not_turn_it_into_a_500(app, monkeypatch):
+def test_a_database_lost_after_the_answer_does_not_turn_it_into_a_500(app, app_with,
+                                                                     monkeypatch):
     """PostgreSQL restarted while a page was being sent: the page is whole, only the ROLLBACK
     that ends the request's session cannot reach the server (seen in bench/surge/faults.py)."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
-
-    from extensions import db
 
     app = app_with(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
 
