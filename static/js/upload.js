@@ -157,13 +157,14 @@
     var input = event.target;
     if (!input.matches || !input.matches("input[type=file][data-shrink]")) return;
     var file = input.files && input.files[0];
-    if (!file || !window.DataTransfer || file.name === "shrunk.jpg") return;
+    if (!file || !window.DataTransfer) return;  // replacing the files fires no new change
     try {
       var head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
       if (!((head[0] === 0xFF && head[1] === 0xD8) || (head[0] === 0x89 && head[1] === 0x50))) return;
       var blob = await shrink(file, input.getAttribute("data-shrink"));
       var files = new DataTransfer();
-      files.items.add(new File([blob], "shrunk.jpg", { type: "image/jpeg" }));
+      var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
+      files.items.add(new File([blob], name, { type: "image/jpeg" }));
       input.files = files.files;
     } catch (error) {
       /* the original goes up; the server does the work */

@@ -76,6 +76,12 @@ def fill_appeal(page: Page, outbox, id_number: str, name: str, phone: str, photo
     for kind, label in (("id_front", "身份证人像面照片"), ("id_back", "身份证国徽面照片"),
                         ("holding", "手持身份证照片")):
         field(page, label).set_input_files(photos[kind])
+        assert photos[kind].stat().st_size > 200 * 1024
+        # upload.js shrinks the chosen picture in place: the form posts at most 200 KB of it.
+        page.wait_for_function(
+            "id => { const f = document.getElementById(id).files[0];"
+            " return f && f.size <= 200 * 1024 && f.type === 'image/jpeg'; }",
+            arg=f"photo-{kind}")
     field(page, "申诉说明").fill(STATEMENT)
     check_page(page, shot, snapshot)
     button(page, "提交申诉").click()
