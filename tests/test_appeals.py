@@ -13,11 +13,13 @@ from tests.factories import (
     audit_rows,
     document_jpeg,
     log_in,
+    make_appeal,
     make_application,
     register_applicant,
     staff_client,
     unique_id,
     unique_phone,
+    with_ids,
 )
 from tests.helpers import CAPTCHA, body, htmx, last_code, login, outbox_messages, register
 
@@ -429,3 +431,33 @@ def test_every_appeal_event_has_a_chinese_name():
     for code in ("appeal.file", "appeal.reveal", "appeal.image", "appeal.approve",
                  "appeal.reject"):
         assert code in EVENT_NAMES
+
+
+def test_the_photos_of_a_decided_appeal_go_after_180_days(app, held):
+    from datetime import timedelta
+
+    from domain.maintenance import purge
+    from models import utcnow
+    _person, appeal = held
+    open_one = make_appeal(app)
+    with app.app_context():
+        db.session.execute(sa.update(Appeal).where(Appeal.id == appeal.id).values(
+            status="rejected", reason="照片不清楚", decided_at=utcnow() - timedelta(days=181)))
+        db.session.commit()
+        assert purge()["appeal_photos"] == 3
+        left = dict(db.session.execute(sa.select(AppealPhoto.appeal_id, sa.func.count())
+                                       .group_by(AppealPhoto.appeal_id)).all())
+        assert left == {open_one: 3}
+        assert db.session.get(Appeal, appeal.id).reason == "照片不清楚"
+        db.session.remove()
+
+
+def test_closing_an_account_leaves_the_appeal_about_it(app, outbox):
+    from domain.account_closing import erase_account
+    person = register_applicant(app.test_client(), outbox)
+    appeal_id = make_appeal(app, with_ids(app, person))
+    with app.app_context():
+        erase_account(db.session.get(Account, person.account_id), None)
+        db.session.commit()
+        assert db.session.get(Appeal, appeal_id).account_id is None
+        db.session.remove()
