@@ -461,3 +461,19 @@ def test_closing_an_account_leaves_the_appeal_about_it(app, outbox):
         db.session.commit()
         assert db.session.get(Appeal, appeal_id).account_id is None
         db.session.remove()
+
+
+def test_an_expired_form_says_so_instead_of_asking_to_log_in(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/appeal/taken-id", data=appeal_data(unique_id(), unique_phone()))
+    assert response.status_code == 400 and "页面已过期" in body(response)
+
+
+def test_posts_of_the_form_are_limited_per_address(app, client):
+    app.config["APPEAL_POST_IP_LIMIT"] = "2 per hour"
+    try:
+        for _ in range(2):
+            assert client.post("/appeal/lost-phone", data={"action": "file"}).status_code == 422
+        assert client.post("/appeal/lost-phone", data={"action": "file"}).status_code == 429
+    finally:
+        app.config["APPEAL_POST_IP_LIMIT"] = "60 per hour"

@@ -7,7 +7,7 @@ from blueprints.accounts.sms_step import send
 from blueprints.appeals import bp
 from blueprints.appeals.forms import AppealForm
 from blueprints.forms_util import add_error
-from blueprints.web import client_ip, redirect_to, render_page
+from blueprints.web import client_ip, limit_posts_per_address, redirect_to, render_page
 from domain import appeals
 from domain.images import ImageRules
 from domain.rate_limits import LimitsUnavailable
@@ -37,6 +37,7 @@ def _uploads() -> dict[str, bytes]:
 
 
 @bp.route("/appeal/<slug>", methods=["GET", "POST"])
+@limit_posts_per_address("APPEAL_POST_IP_LIMIT")
 def new_appeal(slug):
     kind = _kind(slug)
     form = AppealForm()
@@ -66,6 +67,7 @@ def new_appeal(slug):
 
 
 @bp.post("/appeal/<slug>/send-code")
+@limit_posts_per_address("APPEAL_POST_IP_LIMIT")
 def send_appeal_code(slug):
     _kind(slug)
     form = AppealForm()
