@@ -87,7 +87,9 @@ def test_the_register_notice_and_forgot_password_lead_to_the_appeals(app, client
     assert "/appeal/lost-phone" in body(client.get("/forgot-password"))
     for slug in ("taken-id", "lost-phone"):
         page = body(client.get(f"/appeal/{slug}"))
-        assert 'capture="environment"' in page and 'enctype="multipart/form-data"' in page
+        assert 'name="id_front" accept="image/jpeg,image/png" capture="environment"' in page
+        assert 'name="holding" accept="image/jpeg,image/png" capture="user"' in page  # a selfie
+        assert 'enctype="multipart/form-data"' in page
         assert "手持身份证照片" in page and "国徽面" in page and "人像面" in page
     assert client.get("/appeal/other").status_code == 404
 
@@ -513,3 +515,31 @@ def test_an_imported_account_taken_before_its_owner_logged_in_is_given_back(app,
     assert login(owner, id_number, password).status_code == 303
     assert owner.get("/collection").headers["Location"].endswith("/account/password")
     assert "证件号码或密码不正确" in body(login(app.test_client(), id_number, id_number[-6:]))
+
+
+def test_filing_over_htmx_redirects_with_hx_redirect(app, client, outbox):
+    phone = unique_phone()
+    sent = client.post("/appeal/taken-id/send-code", headers=htmx(),
+                       data={"phone": phone, "captcha": CAPTCHA})
+    assert sent.status_code == 200 and body(sent).lstrip().startswith("<form")
+    assert "Vary" in sent.headers and "HX-Request" in sent.headers["Vary"]
+    response = client.post("/appeal/taken-id", headers=htmx(), content_type="multipart/form-data",
+                           data=appeal_data(unique_id(), phone, sms_code=last_code(outbox, phone))
+                           | photos())
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/appeal/filed"
+
+
+def test_the_staff_navigation_leads_to_the_appeals(app):
+    reviewer, _ = staff_client(app, Role.REVIEWER, "530102")
+    assert 'href="/appeals"' in body(reviewer.get("/review"))
+    admin, _ = staff_client(app, Role.ADMIN, "530000")
+    assert 'href="/appeals"' in body(admin.get("/admin/staff"))
+
+
+def test_a_decision_with_an_error_over_htmx_gets_the_panel_alone(app, held):
+    _person, appeal = held
+    client, _member = staff_client(app, Role.REVIEWER, "530102")
+    response = client.post(f"/appeals/{appeal.id}/decide", headers=htmx(), data={})
+    page = body(response)
+    assert response.status_code == 422 and page.lstrip().startswith('<div id="decision-panel">')
+    assert "请选择通过或不通过" in page
