@@ -1,6 +1,7 @@
 """The staff's side of account appeals (domain/appeals.py): the list, one appeal beside the
 account it is about, revealing the full numbers, the photos, the decision. Reviewers see the
 appeals of their jurisdiction, administrators every one; anything else is 404."""
+import sqlalchemy as sa
 from flask import abort, flash, make_response, request
 from flask_login import current_user
 
@@ -101,7 +102,7 @@ def _logged_view(appeal: Appeal, photo: str) -> None:
 @role_required(*DECIDERS)
 def appeal_photo(appeal_id, kind, variant):
     appeal = _appeal_in_scope(appeal_id)
-    photo = db.session.scalar(db.select(AppealPhoto).where(
+    photo = db.session.scalar(sa.select(AppealPhoto).where(
         AppealPhoto.appeal_id == appeal.id, AppealPhoto.kind == kind))
     if photo is None or variant not in ("full", "thumb"):
         abort(404)
