@@ -17,15 +17,24 @@ Who decides is said twice, like domain/access.py: `can_decide` for one appeal in
 as the SQL condition of the list. The reviewers whose jurisdiction covers the county of the
 account's record (fixed when the appeal is filed) — the bureau that knows its people — and
 administrators for every appeal, the only ones for an account without a county yet."""
+import io
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
+from PIL import Image
 
 import jobs
 from domain import accounts, audit, login_lock, login_sessions, wechat_bindings
 from domain.id_numbers import mask as mask_id
-from domain.images import ImageRejected, ImageRules, ProcessedImage, process_document
+from domain.images import (
+    ImageRejected,
+    ImageRules,
+    ProcessedImage,
+    process_document,
+    thumbnail_of,
+)
 from domain.phones import mask as mask_phone
 from domain.rate_limits import hit_all, seconds_to_wait, wait_words
 from extensions import db
@@ -40,6 +49,7 @@ from models import (
     Region,
     RegionLevel,
     Role,
+    StoredFile,
     utcnow,
 )
 from sms import Purpose, verify_code
@@ -84,19 +94,69 @@ def check_statement(text: str) -> str:
     return text
 
 
-def process_photos(uploads: dict[str, bytes], rules: ImageRules):
-    """Each proof photo through the materials' pipeline: (processed by kind, problems by kind)."""
+def process_photos(uploads: dict[str, bytes], rules: ImageRules, kept=()):
+    """Each proof photo chosen now through the materials' pipeline: (processed by kind,
+    problems by kind). A kind not chosen now is only missing when it is not in `kept`."""
     processed, problems = {}, {}
     for kind, title in PHOTO_KINDS.items():
         data = uploads.get(kind) or b""
         if not data:
-            problems[kind] = f"请拍摄或选择{title}"
+            if kind not in kept:
+                problems[kind] = f"请拍摄或选择{title}"
             continue
         try:
             processed[kind] = process_document(data, rules)
         except ImageRejected as rejected:
             problems[kind] = rejected.message
     return processed, problems
+
+
+# Photos of a refused filing are kept for an hour, so a wrong code or a typo does not cost the
+# person their three pictures: stored files (purged when they expire), found again through the
+# ids in their own signed session, never by anyone else.
+DRAFT_PURPOSE = "appeal-draft"
+DRAFT_KEPT = timedelta(hours=1)
+
+
+def keep_drafts(photos: dict[str, ProcessedImage], kept: dict[str, int]) -> dict[str, int]:
+    """Store the newly processed `photos`, replacing the drafts of the same kinds in `kept`
+    ({kind: stored file id}); return the new {kind: id} (committed)."""
+    kept = dict(kept)
+    for kind, image in photos.items():
+        if kind in kept:
+            _drop_drafts([kept[kind]])
+        draft = StoredFile(purpose=DRAFT_PURPOSE, filename=f"{kind}.jpg",
+                           content_type="image/jpeg", content=image.data,
+                           size_bytes=image.size, expires_at=utcnow() + DRAFT_KEPT)
+        db.session.add(draft)
+        db.session.flush()
+        kept[kind] = draft.id
+    db.session.commit()
+    return kept
+
+
+def draft(file_id) -> StoredFile | None:
+    found = db.session.get(StoredFile, file_id) if isinstance(file_id, int) else None
+    if found is None or found.purpose != DRAFT_PURPOSE or found.expires_at < utcnow():
+        return None
+    return found
+
+
+def drafts(kept: dict[str, int], rules: ImageRules) -> dict[str, ProcessedImage]:
+    """The kept photos still there, as processed images again."""
+    found = {}
+    for kind, file_id in kept.items():
+        stored = draft(file_id)
+        if kind in PHOTO_KINDS and stored is not None:
+            picture = Image.open(io.BytesIO(stored.content))
+            found[kind] = ProcessedImage(stored.content, picture.width, picture.height,
+                                         thumbnail_of(picture, rules.thumbnail_side))
+    return found
+
+
+def _drop_drafts(file_ids) -> None:
+    db.session.execute(sa.delete(StoredFile).where(StoredFile.id.in_(list(file_ids)),
+                                                   StoredFile.purpose == DRAFT_PURPOSE))
 
 
 def check_limits(phone: str, ip: str) -> None:
@@ -118,6 +178,7 @@ class Filing:
     sms_code: str
     statement: str
     photos: dict[str, ProcessedImage] = field(default_factory=dict)
+    drafts: dict[str, int] = field(default_factory=dict)   # kept photos it used, dropped
 
 
 def _target(id_number: str) -> Account | None:
@@ -171,6 +232,7 @@ def file(filing: Filing, ip: str) -> Appeal:
     audit.record("appeal.file", subject=mask_id(filing.id_number), ip=ip,
                  details={"appeal": appeal.id, "kind": filing.kind})
     jobs.enqueue("notice.appeal", appeal_id=appeal.id, to="appellant")
+    _drop_drafts(filing.drafts.values())
     hit_all("APPEAL_PHONE_LIMITS", filing.phone)
     hit_all("APPEAL_IP_LIMITS", ip)
     db.session.commit()

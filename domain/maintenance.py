@@ -7,7 +7,7 @@ Run daily by the worker in production (`maintenance.purge`), or by `flask mainte
 | SMS codes | 1 day (wrong tries are counted over the last hour) |
 | ended or idle login sessions | 30 days, for the person's own login history |
 | finished jobs | 30 days; failed ones stay until an administrator retries or 90 days pass |
-| stored exports, archive files, copies of a person's data | until they expire (24 hours for exports, 7 days for copies) |
+| stored exports, archive files, copies of a person's data, photos of a refused appeal filing | until they expire (24 hours for exports, 7 days for copies, 1 hour for the photos) |
 | wrong-password counts of unknown ID numbers | until their window and lock are over (30 minutes) |
 | WeChat authorisation states | 1 day (each is usable for 10 minutes) |
 | photos of a decided account appeal (账号申诉) | 180 days after the decision (the appeal row, with its decision, stays) |

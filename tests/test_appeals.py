@@ -8,7 +8,15 @@ import sqlalchemy as sa
 
 from domain.id_numbers import mask
 from extensions import db
-from models import Account, Appeal, AppealPhoto, LoginSession, Role, WeChatBinding
+from models import (
+    Account,
+    Appeal,
+    AppealPhoto,
+    LoginSession,
+    Role,
+    StoredFile,
+    WeChatBinding,
+)
 from tests.factories import (
     audit_rows,
     document_jpeg,
@@ -161,7 +169,7 @@ def test_a_wrong_field_says_what_to_fix_and_keeps_what_was_typed(app, client, ou
     page = body(response)
     assert response.status_code == 422
     assert words in page
-    assert "重新选择" in page  # the photos chosen were not kept
+    assert page.count("已保存您选择的这张照片，无需重新选择") == 3  # the photos are kept
     for kept in (id_number, phone, "李真", STATEMENT):
         if kept != {"id_number": id_number, "phone": phone, "name": "李真",
                     "statement": STATEMENT}[field]:
@@ -188,7 +196,7 @@ def test_a_missing_or_unusable_photo_is_named(app, client, outbox):
     assert "不支持GIF格式" in page and "请拍摄或选择手持身份证照片" in page
 
 
-def test_a_wrong_code_is_422_and_files_nothing(app, client, outbox):
+def test_a_wrong_code_is_422_and_the_photos_wait_for_the_next_try(app, client, outbox):
     phone, id_number = unique_phone(), unique_id()
     send_appeal_code(client, "taken-id", phone)
     code = last_code(outbox, phone)
@@ -198,6 +206,23 @@ def test_a_wrong_code_is_422_and_files_nothing(app, client, outbox):
                            content_type="multipart/form-data")
     assert response.status_code == 422 and "验证码" in body(response)
     assert appeal_row(app, id_number=id_number) is None
+    # The photos came back as kept ones: shown to this browser only, and not chosen again.
+    assert body(response).count("已保存您选择的这张照片") == 3
+    kept = client.get("/appeal/photos/holding.jpg")
+    assert kept.status_code == 200 and kept.data[:3] == b"\xff\xd8\xff"
+    assert app.test_client().get("/appeal/photos/holding.jpg").status_code == 404
+    replaced = photos(id_front=None, id_back=None)  # a new 手持 photo, the other two kept
+    response = client.post("/appeal/taken-id", content_type="multipart/form-data",
+                           data=appeal_data(id_number, phone, sms_code=code) | replaced)
+    assert response.status_code == 303, body(response)[-1500:]
+    row = appeal_row(app, id_number=id_number)
+    with app.app_context():
+        kinds = set(db.session.scalars(sa.select(AppealPhoto.kind)
+                                       .where(AppealPhoto.appeal_id == row.id)))
+        drafts = db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile))
+        db.session.remove()
+    assert kinds == {"id_front", "id_back", "holding"} and drafts == 0
+    assert client.get("/appeal/photos/holding.jpg").status_code == 404
 
 
 def test_an_htmx_filing_with_an_error_gets_the_form_alone(client, outbox):
