@@ -2,7 +2,8 @@
 from the register page's notice, files it on a phone with camera photos, the county's reviewer
 approves it at a desk — the old holder's session ends at their next page and the account opens
 with the password sent to the appellant's phone; a lost-phone appeal from 忘记密码 for an account
-without a county is rejected by an administrator with a reason, filed again and approved."""
+without a county — its first try refused for a mistyped code, the photos kept — is rejected by
+an administrator with a reason, filed again and approved."""
 import re
 
 import pytest
@@ -65,7 +66,7 @@ def create_admin(app, id_number: str, phone: str) -> Person:
 
 
 def fill_appeal(page: Page, outbox, id_number: str, name: str, phone: str, photos, snapshot,
-                shot: str):
+                shot: str, mistype_code=False):
     field(page, "证件号码").fill(id_number)
     field(page, "姓名").fill(name)
     field(page, "新手机号码").fill(phone)
@@ -84,6 +85,16 @@ def fill_appeal(page: Page, outbox, id_number: str, name: str, phone: str, photo
             arg=f"photo-{kind}")
     field(page, "申诉说明").fill(STATEMENT)
     check_page(page, shot, snapshot)
+    if mistype_code:  # refused: what was typed and the three photos come back
+        code = field(page, "短信验证码").input_value()
+        field(page, "短信验证码").fill("000000" if code != "000000" else "111111")
+        button(page, "提交申诉").click()
+        expect(page.get_by_role("alert")).to_contain_text("验证码")
+        expect(page.get_by_text("已保存您选择的这张照片，无需重新选择")).to_have_count(3)
+        expect(page.get_by_role("img", name="已保存的手持身份证照片")).to_be_visible()
+        expect(field(page, "申诉说明")).to_have_value(STATEMENT)
+        check_page(page, shot + "_kept", snapshot)
+        field(page, "短信验证码").fill(code)
     button(page, "提交申诉").click()
     expect(page).to_have_url(url_ending("/appeal/filed"))
     expect(page.locator("main")).to_contain_text("申诉已提交，结果将以短信通知")
@@ -177,7 +188,7 @@ def test_a_lost_phone_appeal_rejected_then_approved(page: Page, desk: Page, app,
     loaded(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("账号申诉：原手机号无法使用")
     fill_appeal(page, outbox, person.id_number, person.name, new_phone, photo_files, snapshot,
-                "appeal_lost_phone")
+                "appeal_lost_phone", mistype_code=True)
 
     # No county yet (nothing submitted): the administrator decides. A rejection needs a reason.
     log_in(desk, admin)
