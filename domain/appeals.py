@@ -60,6 +60,7 @@ MAX_STATEMENT = 500
 MAX_REASON = 200
 LIST_LIMIT = 200
 NO_ACCOUNT_REASON = "该证件号码尚未注册账号，无需申诉，请直接注册"
+PHONE_TAKEN = "申诉人的新手机号已绑定其他账号，无法通过；请选择“不通过”并说明原因"
 
 
 class AppealProblem(ValueError):
@@ -322,13 +323,13 @@ class Decision:
             problems["reason"] = f"原因最多{MAX_REASON}字，您写了{len(self.reason)}字"
         if self.outcome == AppealStatus.APPROVED and appeal.account is not None \
                 and accounts.phone_in_use(appeal.phone, except_account=appeal.account):
-            problems["outcome"] = "申诉人的新手机号已绑定其他账号，无法通过；请选择“不通过”并说明原因"
+            problems["outcome"] = PHONE_TAKEN
         return problems
 
 
 def decide(appeal: Appeal, staff: Account, decision: Decision, ip: str) -> None:
     """Record the decision and carry it out in one transaction; raise AlreadyDecided if
-    someone else was first."""
+    someone else was first, AppealProblem if the new phone was bound elsewhere meanwhile."""
     if not can_decide(staff, appeal):
         raise PermissionError("outside the staff member's jurisdiction")
     result = db.session.execute(
@@ -356,6 +357,11 @@ def _carry_out(appeal: Appeal, staff: Account, ip: str) -> dict:
     account = appeal.account
     old_phone = account.phone
     account.phone = appeal.phone
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # bound to another account since the page was checked
+        db.session.rollback()
+        raise AppealProblem("outcome", PHONE_TAKEN) from None
     login_sessions.end_all(account)
     login_lock.clear(account)
     details = {"account": account.id, "from": mask_phone(old_phone),

@@ -568,3 +568,23 @@ def test_a_decision_with_an_error_over_htmx_gets_the_panel_alone(app, held):
     page = body(response)
     assert response.status_code == 422 and page.lstrip().startswith('<div id="decision-panel">')
     assert "请选择通过或不通过" in page
+
+
+def test_a_phone_bound_elsewhere_since_filing_stops_the_approval(app, held, outbox):
+    _person, appeal = held
+    other = register_applicant(app.test_client(), outbox)
+    with app.app_context():
+        db.session.execute(sa.update(Account).where(Account.id_number == other.id_number)
+                           .values(phone=appeal.phone))
+        db.session.commit()
+        db.session.remove()
+    client, _member = staff_client(app, Role.REVIEWER, "530102")
+    response = client.post(f"/appeals/{appeal.id}/decide", data={"outcome": "approved"})
+    assert response.status_code == 422 and "已绑定其他账号" in body(response)
+    assert appeal_row(app, id=appeal.id).status == "open"
+
+
+def test_a_staff_member_s_id_number_names_no_account(app, outbox):
+    _client, member = staff_client(app, Role.REVIEWER, "530102")
+    file_appeal(app.test_client(), outbox, "taken-id", member.id_number, unique_phone())
+    assert appeal_row(app, id_number=member.id_number).account_id is None

@@ -79,6 +79,9 @@ def decide_appeal(appeal_id):
     except appeals.AlreadyDecided:
         db.session.refresh(appeal)
         return _detail(appeal, form, 409, conflict=True)
+    except appeals.AppealProblem as problem:
+        add_error(form[problem.field], problem.message)
+        return _detail(db.session.get(Appeal, appeal_id), form, 409)
     words = "已通过" if decision.outcome == AppealStatus.APPROVED else "未通过"
     flash(f"{appeal.name}的账号申诉（编号{appeal.id}）{words}，已短信通知申诉人。", "success")
     return redirect_to("appeals.list_appeals")
