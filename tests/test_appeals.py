@@ -1,11 +1,14 @@
 """Account appeals (账号申诉): filing without an account, the same answer whether or not the ID
 number is registered, limits, who decides, what approval and rejection do."""
 import io
+import os
 import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from domain import appeals
 from domain.id_numbers import mask
 from extensions import db
 from models import (
@@ -588,3 +591,27 @@ def test_a_staff_member_s_id_number_names_no_account(app, outbox):
     _client, member = staff_client(app, Role.REVIEWER, "530102")
     file_appeal(app.test_client(), outbox, "taken-id", member.id_number, unique_phone())
     assert appeal_row(app, id_number=member.id_number).account_id is None
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"),
+                    reason="needs Redis: set TEST_REDIS_URL (.ci/run does)")
+def test_appeal_counts_are_shared_between_hosts_through_redis(app):
+    from app import create_app
+    from config import TestConfig
+    from domain.appeals import check_limits
+    from domain.rate_limits import hit_all, moving_window
+
+    class OnRedis(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        RATELIMIT_STORAGE_URI = os.environ["TEST_REDIS_URL"]
+        APPEAL_PHONE_LIMITS = "1 per day"
+
+    host_a, host_b = create_app(OnRedis), create_app(OnRedis)
+    phone = "139" + str(uuid.uuid4().int)[:8]
+    with host_a.app_context():
+        check_limits(phone, "127.0.0.9")
+        hit_all("APPEAL_PHONE_LIMITS", phone)
+    with host_b.app_context():
+        with pytest.raises(appeals.AppealLimited, match="该手机号提交申诉次数已达上限，请24小时后再试"):
+            check_limits(phone, "127.0.0.9")
+        moving_window().storage.reset()
