@@ -126,12 +126,12 @@ def keep_drafts(photos: dict[str, ProcessedImage], kept: dict[str, int]) -> dict
     for kind, image in photos.items():
         if kind in kept:
             _drop_drafts([kept[kind]])
-        draft = StoredFile(purpose=DRAFT_PURPOSE, filename=f"{kind}.jpg",
-                           content_type="image/jpeg", content=image.data,
-                           size_bytes=image.size, expires_at=utcnow() + DRAFT_KEPT)
-        db.session.add(draft)
+        stored = StoredFile(purpose=DRAFT_PURPOSE, filename=f"{kind}.jpg",
+                            content_type="image/jpeg", content=image.data,
+                            size_bytes=image.size, expires_at=utcnow() + DRAFT_KEPT)
+        db.session.add(stored)
         db.session.flush()
-        kept[kind] = draft.id
+        kept[kind] = stored.id
     db.session.commit()
     return kept
 
