@@ -189,11 +189,14 @@ def _target(id_number: str) -> Account | None:
 
 
 def _county_of(account_id: int) -> tuple[str | None, str | None]:
-    """The 属地 of the account's record (the approved one first), or (None, None). Queried
-    even without an account, so filing does the same work either way."""
+    """The 属地 of the account's submitted record (the approved one first), or (None, None):
+    a draft's county has never seen it. Queried even without an account, so filing does the
+    same work either way."""
     row = db.session.execute(
         sa.select(Application.jurisdiction_code, Application.prefecture_code)
-        .where(Application.account_id == account_id, Application.jurisdiction_code.is_not(None))
+        .where(Application.account_id == account_id, Application.jurisdiction_code.is_not(None),
+               sa.or_(Application.status != ApplicationStatus.DRAFT,
+                      Application.submitted_at.is_not(None)))
         .order_by((Application.status == ApplicationStatus.APPROVED).desc(),
                   Application.id.desc()).limit(1)).first()
     if row is None:

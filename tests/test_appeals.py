@@ -330,6 +330,17 @@ def test_an_account_without_a_county_is_for_administrators_only(app, outbox):
     assert admin.get(f"/appeals/{appeal.id}").status_code == 200
 
 
+def test_a_draft_s_county_does_not_count(app, outbox):
+    from models import ApplicationStatus
+    drafted = make_application(app, county="530102", status=ApplicationStatus.DRAFT)
+    file_appeal(app.test_client(), outbox, "lost-phone", drafted.id_number, unique_phone(),
+                name=drafted.name)
+    appeal = appeal_row(app, id_number=drafted.id_number)
+    assert appeal.account_id == drafted.account_id and appeal.jurisdiction_code is None
+    county, _ = staff_client(app, Role.REVIEWER, "530102")
+    assert county.get(f"/appeals/{appeal.id}").status_code == 404
+
+
 def test_applicants_reach_no_staff_page(app, held, outbox):
     _person, appeal = held
     client = app.test_client()
