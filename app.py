@@ -79,6 +79,7 @@ def register_blueprints(app):
     assets.init_app(app, BASE_DIR / "static")
     from blueprints.accounts import bp as accounts_bp
     from blueprints.admin import bp as admin_bp
+    from blueprints.appeals import bp as appeals_bp
     from blueprints.audit_log import bp as audit_log_bp
     from blueprints.collection import bp as collection_bp
     from blueprints.main import bp as main_bp
@@ -92,6 +93,7 @@ def register_blueprints(app):
     app.register_blueprint(media_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(rights_bp)
+    app.register_blueprint(appeals_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_log_bp)
 

@@ -81,6 +81,11 @@ class Config:
     # Offices and mobile carriers put many people behind one address: keep these generous.
     REGISTER_IP_LIMIT = _env("REGISTER_IP_LIMIT", "60 per hour")
     RESET_IP_LIMIT = _env("RESET_IP_LIMIT", "60 per hour")
+    # Account appeals (账号申诉) filed, per new phone and per address: a few a day is plenty.
+    APPEAL_PHONE_LIMITS = _env("APPEAL_PHONE_LIMITS", "2 per day;5 per 30 days")
+    APPEAL_IP_LIMITS = _env("APPEAL_IP_LIMITS", "10 per day")
+    # Posts of the appeal form (each one decodes up to three photos), whatever their outcome.
+    APPEAL_POST_IP_LIMIT = _env("APPEAL_POST_IP_LIMIT", "60 per hour")
 
     # Captcha
     CAPTCHA_TTL_SECONDS = _env_int("CAPTCHA_TTL_SECONDS", 300)

@@ -22,6 +22,7 @@ from domain.phones import mask as mask_phone
 from extensions import db
 from models import (
     Account,
+    Appeal,
     Application,
     ApplicationKind,
     ApplicationStatus,
@@ -118,6 +119,10 @@ def erase_application(application: Application) -> dict[str, int]:
 def erase_account(account: Account, application: Application | None) -> dict[str, int]:
     counts = erase_application(application) if application is not None else {}
     counts["requests"] = _delete(RightsRequest, RightsRequest.account_id == account.id)
+    # An appeal about the account is the appellant's, not the account's: it stays, naming no
+    # account any more (staff close it as 无此账号).
+    db.session.execute(sa.update(Appeal).where(Appeal.account_id == account.id)
+                       .values(account_id=None))
     counts["files"] = _delete(StoredFile, StoredFile.owner_id == account.id)
     _delete(LoginSession, LoginSession.account_id == account.id)
     _delete(Job, Job.created_by == account.id)

@@ -52,6 +52,12 @@ EVENT_NAMES = {
     "account.close": "注销账号",
     "rights.request": "提出删除或更正请求",
     "rights.answer": "答复删除或更正请求",
+    # account appeals (账号申诉)
+    "appeal.file": "提交账号申诉",
+    "appeal.reveal": "查看申诉的完整证件号码和手机号码",
+    "appeal.image": "查看申诉照片",
+    "appeal.approve": "通过账号申诉",
+    "appeal.reject": "驳回账号申诉",
 }
 
 DETAIL_LABELS = {
@@ -61,6 +67,7 @@ DETAIL_LABELS = {
     "role": "角色", "region": "地区", "material": "材料", "variant": "图片", "job": "任务编号",
     "file": "文件编号", "bytes": "字节数", "kind": "类型", "request": "请求编号",
     "outcome": "结果", "erased": "删除", "parts": "变更内容", "intent": "操作",
+    "appeal": "申诉编号", "account": "账号编号", "photo": "照片",
 }
 
 

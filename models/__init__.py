@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models. Import from here: `from models import Account`."""
 from models.account import Account, Role
+from models.appeal import Appeal, AppealKind, AppealPhoto, AppealStatus
 from models.application import Application, ApplicationKind, ApplicationStatus, Section
 from models.archive import ArchiveRecord
 from models.audit import AuditEntry
@@ -18,6 +19,6 @@ from models.stored_file import StoredFile
 from models.wechat import WeChatBinding, WeChatState
 
 __all__ = [
-    "Account", "Application", "ApplicationKind", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "RightsRequest", "Role",
+    "Account", "Appeal", "AppealKind", "AppealPhoto", "AppealStatus", "Application", "ApplicationKind", "ApplicationStatus", "ArchiveRecord", "AuditEntry", "Job", "JobStatus", "LoginFailure", "LoginSession", "Material", "MaterialPrecheck", "Region", "RegionLevel", "ReviewDecision", "RightsRequest", "Role",
     "Section", "SmsCode", "SpentCaptcha", "StoredFile", "WeChatBinding", "WeChatState", "utcnow",
 ]

@@ -26,6 +26,7 @@ class Purpose(enum.StrEnum):
     STAFF_LOGIN = "staff-login"
     CLOSE_ACCOUNT = "close-account"
     WECHAT_BIND = "wechat-bind"  # to the account's own phone: "bind this WeChat"
+    APPEAL = "appeal"            # the new phone of an account appeal (账号申诉)
 
 
 class CodeProblem(ValueError):

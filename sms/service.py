@@ -22,6 +22,7 @@ PURPOSE_WORDS = {
     Purpose.STAFF_LOGIN: "登录审核管理端",
     Purpose.CLOSE_ACCOUNT: "注销账号并删除全部信息",
     Purpose.WECHAT_BIND: "绑定微信一键登录",
+    Purpose.APPEAL: "提交账号申诉",
 }
 
 

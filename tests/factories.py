@@ -352,6 +352,34 @@ def applicant_client(app, person: Person):
     return client
 
 
+# -- account appeals (账号申诉) -------------------------------------------------------------------
+
+def make_appeal(app, person: Person | None = None, kind: str = "taken_id", name: str = "李真",
+                phone: str | None = None) -> int:
+    """An open appeal with its three photos, stored as domain.appeals.file stores one, against
+    `person`'s account (its record's county), or against an unregistered ID number."""
+    from domain.appeals import PHOTO_KINDS, _county_of
+    from models import Appeal, AppealPhoto
+    full, thumb = _small_jpeg()
+    with app.app_context():
+        account_id = person.account_id if person else None
+        county, prefecture = _county_of(account_id or 0)
+        appeal = Appeal(kind=kind, id_type=RESIDENT_ID,
+                        id_number=person.id_number if person else unique_id(), name=name,
+                        phone=phone or unique_phone("136"), statement="本人从未注册，证件号码被他人注册。",
+                        status="open", reason="", account_id=account_id,
+                        jurisdiction_code=county, prefecture_code=prefecture)
+        for photo_kind in PHOTO_KINDS:
+            appeal.photos.append(AppealPhoto(kind=photo_kind, sha256=sha256(full).hexdigest(),
+                                             size_bytes=len(full), width=120, height=90,
+                                             content=full, thumbnail=thumb))
+        db.session.add(appeal)
+        db.session.commit()
+        appeal_id = appeal.id
+        db.session.remove()
+    return appeal_id
+
+
 # -- reading the database ------------------------------------------------------------------------
 
 def audit_rows(app, action: str | None = None) -> list[AuditEntry]:

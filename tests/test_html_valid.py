@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from models import ApplicationStatus
-from tests.factories import applicant_client, document_jpeg, make_application, staff_client
+from tests.factories import (
+    applicant_client,
+    document_jpeg,
+    make_appeal,
+    make_application,
+    staff_client,
+)
 from tests.helpers import CAPTCHA, login, make_id
 
 HTMX_ATTRIBUTE = re.compile(r"^Attribute “hx-[a-z-]+” ")
@@ -110,6 +116,20 @@ def rendered_pages(app) -> dict[str, tuple[int, str]]:
         "/review?kind=change").get_data(as_text=True)).group(1)
     get("review-change", reviewer, f"/review/{change_id}")
     get("change-version", changing, f"/collection/versions/{changer.application_id}")
+    # 账号申诉: the appellant's form (empty, with errors) and its answer; the staff's pages
+    get("appeal-taken-id", visitor, "/appeal/taken-id")
+    get("appeal-lost-phone", visitor, "/appeal/lost-phone")
+    post("appeal-errors", visitor, "/appeal/taken-id", {"id_number": "1", "action": "file"})
+    get("appeal-filed", visitor, "/appeal/filed")
+    appeal_id = make_appeal(app, pending)
+    get("appeals-list", reviewer, "/appeals")
+    get("appeals-detail", reviewer, f"/appeals/{appeal_id}")
+    post("appeals-detail-errors", reviewer, f"/appeals/{appeal_id}/decide",
+         {"outcome": "rejected"})
+    admin, _member = staff_client(app, "admin", "530000")
+    unregistered = make_appeal(app)
+    get("appeals-admin-list", admin, "/appeals")
+    get("appeals-admin-detail", admin, f"/appeals/{unregistered}")
     return pages
 
 
@@ -131,7 +151,8 @@ def test_main_pages_are_valid_html(app, tmp_path):
     expected = {"not-found": 404, "login-errors": 422, "collection-basic-errors": 422,
                 "review-detail-errors": 422, "account-close-errors": 422,
                 "account-requests-errors": 422, "review-request-errors": 422,
-                "change-choose-errors": 422}
+                "change-choose-errors": 422, "appeal-errors": 422,
+                "appeals-detail-errors": 422}
     for name, (status, html) in pages.items():
         assert status == expected.get(name, 200), (name, status, html[-1000:])
         assert html.lstrip().lower().startswith("<!doctype html>"), name

@@ -421,7 +421,7 @@ def test_purge_removes_what_is_past_its_retention(app, ctx):
     db.session.commit()
     removed = maintenance.purge()
     assert removed == {"captchas": 1, "sms_codes": 1, "sessions": 1, "jobs": 1, "files": 1,
-                       "login_failures": 0, "wechat_states": 0}
+                       "login_failures": 0, "wechat_states": 0, "appeal_photos": 0}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 1  # failed: kept
 
 

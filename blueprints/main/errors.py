@@ -32,7 +32,8 @@ MESSAGES = {
 # Forms that work without logging in: a CSRF failure there is an expired page, not a session.
 PUBLIC_FORMS = {"accounts.submit_login", "accounts.register", "accounts.send_register_code",
                 "accounts.forgot_password", "accounts.send_reset_code", "accounts.logout",
-                "accounts.verify_login", "accounts.resend_login_code", "accounts.wechat_login"}
+                "accounts.verify_login", "accounts.resend_login_code", "accounts.wechat_login",
+                "appeals.new_appeal", "appeals.send_appeal_code"}
 
 
 def error_response(status: int, detail: str | None = None):

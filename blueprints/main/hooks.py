@@ -20,7 +20,7 @@ SECURITY_HEADERS = {
 # The camera only where a page captures photos; no microphone, place or payment anywhere.
 PERMISSIONS = "camera=({}), microphone=(), geolocation=(), payment=(), usb=()"
 CAMERA_PAGES = {"collection.materials_index", "collection.upload_material",
-                "collection.photo_preview"}
+                "collection.photo_preview", "appeals.new_appeal"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Typed text arrives urlencoded; multipart bodies are uploads, read by their views (which may set
 # their own size limit before reading).

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_changes'
-down_revision = '0012_wechat'
+down_revision = '0013_appeals'
 branch_labels = None
 depends_on = None
 

@@ -83,12 +83,21 @@ def request_sent(page: Page):
     expect(page.locator(".request")).to_contain_text("待处理")
 
 
+def appeal_with_errors(page: Page):
+    button(page, "提交申诉").click()
+    expect(page.get_by_role("alert").filter(has_text="请改正以下问题")).to_be_visible()
+
+
 # (name, path, what to do on the page before measuring; None: the page as it opens)
 PUBLIC = [
     ("登录", "/login", None),
     ("注册", "/register", None),
     ("忘记密码", "/forgot-password", None),
     ("个人信息保护告知书", "/privacy", None),
+    ("账号申诉·证件号码已被注册", "/appeal/taken-id", None),
+    ("账号申诉·有错误", None, appeal_with_errors),
+    ("账号申诉·原手机号无法使用", "/appeal/lost-phone", None),
+    ("账号申诉·已提交", "/appeal/filed", None),
 ]
 # The applicant's application is complete but not submitted: employed, one full-time degree,
 # one certificate (tests/factories.py), every material uploaded.
