@@ -9,6 +9,8 @@ photo of the person holding it, a short statement — and a new phone proven by 
 - 原手机号无法使用 (`lost_phone`): my own account, but the bound phone is gone. Approval binds the
   new phone and ends every session; the password stays.
 
+Deciding and the notices are domain/appeal_decisions.py.
+
 Anti-probing: the filing does the same work and gives the same answer whether or not the ID
 number has an account; an appeal against an ID nobody registered is stored like any other and
 closed by staff as 未通过 (无此账号). Filings are counted per new phone and per address.
@@ -18,7 +20,6 @@ as the SQL condition of the list. The reviewers whose jurisdiction covers the co
 account's record (fixed when the appeal is filed) — the bureau that knows its people — and
 administrators for every appeal, the only ones for an account without a county yet."""
 import io
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 import jobs
-from domain import accounts, audit, login_lock, login_sessions, wechat_bindings
+from domain import accounts, audit
 from domain.id_numbers import mask as mask_id
 from domain.images import (
     ImageRejected,
@@ -35,13 +36,11 @@ from domain.images import (
     process_document,
     thumbnail_of,
 )
-from domain.phones import mask as mask_phone
 from domain.rate_limits import hit_all, seconds_to_wait, wait_words
 from extensions import db
 from models import (
     Account,
     Appeal,
-    AppealKind,
     AppealPhoto,
     AppealStatus,
     Application,
@@ -57,10 +56,7 @@ from sms import Purpose, verify_code
 PHOTO_KINDS = {"id_front": "身份证人像面照片", "id_back": "身份证国徽面照片",
                "holding": "手持身份证照片"}
 MAX_STATEMENT = 500
-MAX_REASON = 200
 LIST_LIMIT = 200
-NO_ACCOUNT_REASON = "该证件号码尚未注册账号，无需申诉，请直接注册"
-PHONE_TAKEN = "申诉人的新手机号已绑定其他账号，无法通过；请选择“不通过”并说明原因"
 
 
 class AppealProblem(ValueError):
@@ -78,10 +74,6 @@ class AppealLimited(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-class AlreadyDecided(Exception):
-    """Another member of staff decided first."""
 
 
 # -- filing -------------------------------------------------------------------------------------
@@ -305,137 +297,3 @@ def account_photos(appeal: Appeal) -> list:
         return []
     kept = materials_of(record)
     return [kept[kind] for kind in ("id_front", "id_back", "id_photo") if kind in kept]
-
-
-# -- deciding -----------------------------------------------------------------------------------
-
-@dataclass
-class Decision:
-    outcome: str   # approved | rejected
-    reason: str = ""
-
-    def problems(self, appeal: Appeal) -> dict[str, str]:
-        problems = {}
-        if self.outcome not in (AppealStatus.APPROVED, AppealStatus.REJECTED):
-            problems["outcome"] = "请选择通过或不通过"
-        elif self.outcome == AppealStatus.APPROVED and appeal.account is None:
-            problems["outcome"] = "该证件号码没有账号，无法通过；请选择“不通过”并说明“无此账号”"
-        elif self.outcome == AppealStatus.REJECTED and not self.reason:
-            problems["reason"] = "请填写不通过的原因，申诉人会在短信中看到"
-        if len(self.reason) > MAX_REASON:
-            problems["reason"] = f"原因最多{MAX_REASON}字，您写了{len(self.reason)}字"
-        if self.outcome == AppealStatus.APPROVED and appeal.account is not None \
-                and accounts.phone_in_use(appeal.phone, except_account=appeal.account):
-            problems["outcome"] = PHONE_TAKEN
-        return problems
-
-
-def decide(appeal: Appeal, staff: Account, decision: Decision, ip: str) -> None:
-    """Record the decision and carry it out in one transaction; raise AlreadyDecided if
-    someone else was first, AppealProblem if the new phone was bound elsewhere meanwhile."""
-    if not can_decide(staff, appeal):
-        raise PermissionError("outside the staff member's jurisdiction")
-    result = db.session.execute(
-        sa.update(Appeal).where(Appeal.id == appeal.id, Appeal.status == AppealStatus.OPEN)
-        .values(status=decision.outcome, reason=decision.reason, decided_by=staff.id,
-                decided_at=utcnow()))
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise AlreadyDecided()
-    details = {"appeal": appeal.id, "kind": appeal.kind}
-    if decision.outcome == AppealStatus.APPROVED:
-        details |= _carry_out(appeal, staff, ip)
-        audit.record("appeal.approve", actor=staff, subject=mask_id(appeal.id_number), ip=ip,
-                     details=details)
-    else:
-        audit.record("appeal.reject", actor=staff, subject=mask_id(appeal.id_number), ip=ip,
-                     details=details | {"reason": decision.reason})
-    jobs.enqueue("notice.appeal", created_by=staff, appeal_id=appeal.id, to="appellant")
-    db.session.commit()
-
-
-def _carry_out(appeal: Appeal, staff: Account, ip: str) -> dict:
-    """Bind the new phone and end every session; a taken ID also moves the account to the
-    appellant (name, a password only the job that sends it knows, no WeChat)."""
-    account = appeal.account
-    old_phone = account.phone
-    account.phone = appeal.phone
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError:  # bound to another account since the page was checked
-        db.session.rollback()
-        raise AppealProblem("outcome", PHONE_TAKEN) from None
-    login_sessions.end_all(account)
-    login_lock.clear(account)
-    details = {"account": account.id, "from": mask_phone(old_phone),
-               "to": mask_phone(appeal.phone)}
-    if appeal.kind == AppealKind.TAKEN_ID:
-        account.name = appeal.name
-        # Nobody knows this one: the old password stops working now, the new one is made and
-        # sent by the notice job, so no password is ever stored in clear.
-        account.password_hash = accounts.hasher().hash(secrets.token_urlsafe(24))
-        account.password_changed_at = utcnow()
-        account.must_change_password = True
-        account.must_bind_phone = False
-        wechat_bindings.end_binding(account, "appeal", actor=staff, ip=ip)
-        if old_phone and old_phone != appeal.phone:
-            jobs.enqueue("notice.appeal", created_by=staff, appeal_id=appeal.id,
-                         to="old_holder", phone=old_phone)
-    db.session.flush()
-    return details
-
-
-# -- telling people -----------------------------------------------------------------------------
-
-def notice_text(appeal: Appeal, password: str | None = None) -> str:
-    number = f"（编号{appeal.id}）"
-    if appeal.status == AppealStatus.OPEN:
-        return (f"您的账号申诉{number}已提交，财政局将核实处理，结果将以短信通知本手机号。"
-                "如非本人操作，请忽略本短信。")
-    if appeal.status == AppealStatus.REJECTED:
-        return (f"您的账号申诉{number}未通过。原因：{appeal.reason}。"
-                "如有疑问，请联系所在地县（市、区）财政局会计管理部门。")
-    if password:
-        return (f"您的账号申诉{number}已通过，账号已绑定本手机号。临时密码：{password} ，"
-                "请用证件号码和临时密码登录，登录后须立即修改密码。工作人员不会向您索要密码。")
-    return (f"您的账号申诉{number}已通过，账号已改绑本手机号，其他设备上的登录已退出。"
-            "请用原密码登录；忘记密码可通过“忘记密码”用本手机号重置。")
-
-
-def old_holder_text(appeal: Appeal) -> str:
-    return (f"您在会计人员信息采集系统使用的账号（证件号码{mask_id(appeal.id_number)}）经证件本人"
-            "申诉并由财政局核实，已转由证件本人使用，本手机号已解除绑定。如有异议，请联系所在地"
-            "县（市、区）财政局会计管理部门。")
-
-
-def _new_password(appeal: Appeal) -> str | None:
-    """For an approved taken-ID appeal whose account still is the appellant's and still has
-    no password of theirs: a new one, stored hashed (committed before it is sent, so a retry
-    that makes another leaves no working password unsent)."""
-    account = appeal.account
-    if appeal.kind != AppealKind.TAKEN_ID or account is None or account.phone != appeal.phone \
-            or not account.must_change_password:
-        return None
-    from domain.staff import one_time_password
-    password = one_time_password()
-    account.password_hash = accounts.hasher().hash(password)
-    account.password_changed_at = utcnow()
-    account.must_change_password = True
-    db.session.commit()
-    return password
-
-
-def deliver_notice(job) -> dict:
-    from jobs import RetryLater
-    from sms import send_notice
-    appeal = db.session.get(Appeal, job.payload["appeal_id"])
-    if appeal is None:
-        return {"outcome": "gone"}
-    if job.payload["to"] == "old_holder":
-        phone, text = job.payload["phone"], old_holder_text(appeal)
-    else:
-        password = _new_password(appeal) if appeal.status == AppealStatus.APPROVED else None
-        phone, text = appeal.phone, notice_text(appeal, password)
-    if not send_notice(phone, text):
-        raise RetryLater("SMS provider refused or unreachable")
-    return {"outcome": "sms"}

@@ -30,6 +30,7 @@ from domain.summary import summarise
 from extensions import db
 from models import (
     Account,
+    Appeal,
     Application,
     ArchiveRecord,
     AuditEntry,
@@ -50,7 +51,9 @@ FILENAME = "个人信息副本.zip"
 MAX_PER_DAY = 5
 LOGINS_SHOWN = 100
 # The audit actions that record a member of staff seeing what is masked everywhere else.
-VIEWS = {"id.reveal": "查看了完整证件号码和手机号码", "image.view": "查看了证明材料图片"}
+VIEWS = {"id.reveal": "查看了完整证件号码和手机号码", "image.view": "查看了证明材料图片",
+         "appeal.reveal": "处理账号申诉时查看了完整证件号码和手机号码",
+         "appeal.image": "处理账号申诉时查看了账号的证件照片"}
 VARIANTS = {"full": "原图", "thumb": "缩略图"}
 NOT_INCLUDED = ["登录密码：只保存不可逆的摘要，任何人（包括工作人员）都无法还原，因此不在副本中",
                 "短信验证码：只保存不可逆的摘要，1天后删除"]
@@ -253,23 +256,28 @@ def _decisions(application: Application | None) -> list[dict]:
 
 def views_of(account: Account, application: Application | None) -> list[dict]:
     """Every time a member of staff saw this application's full ID number and phone or one of
-    its photos. The audit rows carry only the masked number, which other people may share, so
-    a row counts only if it also names this application."""
-    if application is None:
+    its photos, in review or while deciding an appeal about the account. The audit rows carry
+    only the masked number, which other people may share, so a row counts only if it also
+    names this application, or an appeal about this account (and then, of the photos, only
+    the account's own: the appellant's are the appellant's)."""
+    appeal_ids = set(db.session.scalars(sa.select(Appeal.id).where(
+        Appeal.account_id == account.id)))
+    if application is None and not appeal_ids:
         return []
     rows = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.subject == mask(account.id_number), AuditEntry.action.in_(tuple(VIEWS)))
         .order_by(AuditEntry.id))
     staff = {}
-    titles = MATERIAL_TITLES | {spec.kind: spec.title
-                                for spec in materials.required_materials(application)}
+    titles = MATERIAL_TITLES | ({spec.kind: spec.title
+                                 for spec in materials.required_materials(application)}
+                                if application is not None else {})
     found = []
     for row in rows:
         try:
             details = json.loads(row.details or "{}")
         except ValueError:
             continue
-        if details.get("application") != application.id:
+        if not _names_this_person(row.action, details, application, appeal_ids):
             continue
         if row.actor_id not in staff:
             staff[row.actor_id] = _staff(db.session.get(Account, row.actor_id)
@@ -279,8 +287,22 @@ def views_of(account: Account, application: Application | None) -> list[dict]:
             kind = details.get("material", "")
             entry["material"] = titles.get(kind, kind)
             entry["variant"] = VARIANTS.get(details.get("variant"), "")
+        elif row.action == "appeal.image":   # "account-<kind>-<variant>"
+            _, kind, variant = details["photo"].split("-")
+            entry["material"] = titles.get(kind, kind)
+            entry["variant"] = VARIANTS.get(variant, "")
         found.append(entry)
     return found
+
+
+def _names_this_person(action: str, details: dict, application: Application | None,
+                       appeal_ids: set[int]) -> bool:
+    if action == "appeal.reveal":
+        return details.get("appeal") in appeal_ids
+    if action == "appeal.image":
+        return details.get("appeal") in appeal_ids \
+            and str(details.get("photo", "")).startswith("account-")
+    return application is not None and details.get("application") == application.id
 
 
 def _requests(account: Account) -> list[dict]:

@@ -13,7 +13,7 @@ HANDLERS = {
     "precheck.material": "domain.prechecks:run_check_job",
     "rights.copy": "domain.personal_copy:build_copy_job",
     "notice.rights_answer": "domain.rights_requests:deliver_answer_notice",
-    "notice.appeal": "domain.appeals:deliver_notice",
+    "notice.appeal": "domain.appeal_decisions:deliver_notice",
 }
 
 

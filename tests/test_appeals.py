@@ -365,6 +365,28 @@ def test_revealing_and_viewing_photos_are_logged(app, held):
     assert len(audit_rows(app, "appeal.image")) >= 2
 
 
+def test_the_account_holder_s_copy_lists_what_an_appeal_showed_of_them(app, held):
+    """个人信息副本 lists the appeal's reveal and views of the account's own photos, not of the
+    appellant's pictures (those are not the holder's data)."""
+    from domain import personal_copy
+    from models import Application
+    person, appeal = held
+    client, _member = staff_client(app, Role.REVIEWER, "530102")
+    page = body(client.get(f"/appeals/{appeal.id}"))
+    client.post(f"/appeals/{appeal.id}/reveal", headers=htmx())
+    client.get(f"/appeals/{appeal.id}/photos/holding-full.jpg")
+    client.get(re.search(r'/appeals/\d+/account-photos/\d+-thumb\.jpg', page).group(0))
+    with app.app_context():
+        account = db.session.get(Account, person.account_id)
+        application = db.session.get(Application, person.application_id)
+        views = personal_copy.views_of(account, application)
+        db.session.remove()
+    assert [(v["what"], v.get("variant")) for v in views] == [
+        ("处理账号申诉时查看了完整证件号码和手机号码", None),
+        ("处理账号申诉时查看了账号的证件照片", "缩略图")]
+    assert {v["by"]["bureau"] for v in views} == {"五华区财政局"}
+
+
 # -- deciding ------------------------------------------------------------------------------------
 
 def test_approving_a_taken_id_moves_the_account_to_the_appellant(app, outbox):

@@ -10,7 +10,7 @@ from blueprints.appeals.forms import AppealDecisionForm
 from blueprints.forms_util import add_error
 from blueprints.roles import role_required
 from blueprints.web import client_ip, redirect_to, render_page
-from domain import appeals, audit
+from domain import appeal_decisions, appeals, audit
 from domain.id_numbers import mask
 from extensions import db
 from models import Appeal, AppealPhoto, AppealStatus, Material, Role
@@ -40,7 +40,7 @@ def _detail(appeal, form=None, status=200, revealed=False, conflict=False):
                        account=appeal.account, account_photos=appeals.account_photos(appeal),
                        photo_kinds=appeals.PHOTO_KINDS, form=form or AppealDecisionForm(),
                        revealed=revealed, conflict=conflict,
-                       no_account_reason=appeals.NO_ACCOUNT_REASON)
+                       no_account_reason=appeal_decisions.NO_ACCOUNT_REASON)
 
 
 @bp.route("/appeals/<int:appeal_id>")
@@ -59,7 +59,7 @@ def reveal_appeal(appeal_id):
     return render_page(DETAIL, block="identity", appeal=appeal, account=appeal.account,
                        account_photos=appeals.account_photos(appeal),
                        photo_kinds=appeals.PHOTO_KINDS, form=AppealDecisionForm(),
-                       revealed=True, conflict=False, no_account_reason=appeals.NO_ACCOUNT_REASON)
+                       revealed=True, conflict=False, no_account_reason=appeal_decisions.NO_ACCOUNT_REASON)
 
 
 @bp.post("/appeals/<int:appeal_id>/decide")
@@ -67,7 +67,7 @@ def reveal_appeal(appeal_id):
 def decide_appeal(appeal_id):
     appeal = _appeal_in_scope(appeal_id)
     form = AppealDecisionForm()
-    decision = appeals.Decision(outcome=form.outcome.data or "",
+    decision = appeal_decisions.Decision(outcome=form.outcome.data or "",
                                 reason=(form.reason.data or "").strip())
     problems = decision.problems(appeal)
     if problems:
@@ -75,8 +75,8 @@ def decide_appeal(appeal_id):
             add_error(form[name], message)
         return _detail(appeal, form, 422)
     try:
-        appeals.decide(appeal, current_user, decision, client_ip())
-    except appeals.AlreadyDecided:
+        appeal_decisions.decide(appeal, current_user, decision, client_ip())
+    except appeal_decisions.AlreadyDecided:
         db.session.refresh(appeal)
         return _detail(appeal, form, 409, conflict=True)
     except appeals.AppealProblem as problem:

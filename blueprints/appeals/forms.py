@@ -12,7 +12,7 @@ from blueprints.accounts.forms import (
     sms_code_field,
 )
 from blueprints.fields import RadioField, SelectField, StringField
-from domain import appeals, id_numbers, person_names
+from domain import appeal_decisions, appeals, id_numbers, person_names
 from models import AppealStatus
 
 
@@ -49,7 +49,7 @@ class AppealDecisionForm(FlaskForm):
     outcome = RadioField("处理结果", choices=[SelectChoice(AppealStatus.APPROVED, "通过"),
                                           SelectChoice(AppealStatus.REJECTED, "不通过")],
                          validate_choice=False)
-    reason = TextAreaField("不通过的原因", render_kw={"maxlength": appeals.MAX_REASON, "rows": 3})
+    reason = TextAreaField("不通过的原因", render_kw={"maxlength": appeal_decisions.MAX_REASON, "rows": 3})
 
 
 class RevealForm(FlaskForm):
