@@ -20,9 +20,15 @@ def can_view(account: Account, application: Application) -> bool:
 
 def scope(region: Region):
     """The applications a reviewer of `region` may see (Region.covers, as SQL)."""
+    return covered_by(region, Application)
+
+
+def covered_by(region: Region, model):
+    """Region.covers as SQL, for any table that keeps a 属地 (`jurisdiction_code`, the county)
+    and its `prefecture_code`: applications, rights requests, account appeals."""
     if region.level == RegionLevel.PROVINCE:
         # Every jurisdiction is a county of Yunnan; the province sees them all.
-        return Application.jurisdiction_code.is_not(None)
+        return model.jurisdiction_code.is_not(None)
     if region.level == RegionLevel.PREFECTURE:
-        return Application.prefecture_code == region.code
-    return Application.jurisdiction_code == region.code
+        return model.prefecture_code == region.code
+    return model.jurisdiction_code == region.code

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 import jobs
-from domain import accounts, audit
+from domain import access, accounts, audit
 from domain.id_numbers import mask as mask_id
 from domain.images import (
     ImageRejected,
@@ -45,8 +45,6 @@ from models import (
     AppealStatus,
     Application,
     ApplicationStatus,
-    Region,
-    RegionLevel,
     Role,
     StoredFile,
     utcnow,
@@ -257,14 +255,9 @@ def scope(staff: Account):
     """The appeals `staff` may see and decide (can_decide, as SQL)."""
     if staff.role == Role.ADMIN:
         return sa.true()
-    region: Region = staff.region
-    if staff.role != Role.REVIEWER or region is None:
+    if staff.role != Role.REVIEWER or staff.region is None:
         return sa.false()
-    if region.level == RegionLevel.PROVINCE:
-        return Appeal.jurisdiction_code.is_not(None)
-    if region.level == RegionLevel.PREFECTURE:
-        return Appeal.prefecture_code == region.code
-    return Appeal.jurisdiction_code == region.code
+    return access.covered_by(staff.region, Appeal)
 
 
 def appeals_for(staff: Account, tab: str) -> list[Appeal]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 import jobs
-from domain import audit
+from domain import access, audit
 from domain.account_closing import erase_application
 from domain.id_numbers import mask
 from extensions import db
@@ -28,7 +28,6 @@ from models import (
     Application,
     ApplicationStatus,
     Region,
-    RegionLevel,
     RightsRequest,
     Role,
     StoredFile,
@@ -111,11 +110,7 @@ def can_answer(account: Account, request: RightsRequest) -> bool:
 
 def scope(region: Region):
     """The requests a reviewer of `region` may see and answer (Region.covers, as SQL)."""
-    if region.level == RegionLevel.PROVINCE:
-        return RightsRequest.jurisdiction_code.is_not(None)
-    if region.level == RegionLevel.PREFECTURE:
-        return RightsRequest.prefecture_code == region.code
-    return RightsRequest.jurisdiction_code == region.code
+    return access.covered_by(region, RightsRequest)
 
 
 def requests_for(region: Region, status: str) -> list[RightsRequest]:
