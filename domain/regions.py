@@ -4,7 +4,7 @@ The divisions change only when `flask regions load` runs (a deploy), so each pro
 once and answers the form choices and lists from memory; a process started before a load sees
 the new divisions after its restart (load_regions clears its own process's copy)."""
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -69,15 +69,37 @@ class Division:
 _CACHE = "regions"
 
 
-def _divisions() -> dict[str, Division]:
+@dataclass(frozen=True)
+class _Index:
+    by_code: dict[str, Division]
+    children: dict[str | None, tuple[Division, ...]]   # parent code -> its divisions, by code
+    derived: dict = field(default_factory=dict)          # see `remembered`
+
+
+def _index() -> _Index:
     cached = current_app.extensions.get(_CACHE)
     if cached is None:
         rows = db.session.scalars(sa.select(Region).order_by(Region.code))
-        cached = {r.code: Division(r.code, r.name, r.level, r.parent_code, r.bureau_name)
-                  for r in rows}
-        if cached:  # an empty table (before `regions load`) is not worth remembering
+        by_code = {r.code: Division(r.code, r.name, r.level, r.parent_code, r.bureau_name)
+                   for r in rows}
+        children: dict[str | None, list[Division]] = {}
+        for d in by_code.values():
+            children.setdefault(d.parent_code, []).append(d)
+        cached = _Index(by_code, {code: tuple(ds) for code, ds in children.items()})
+        if by_code:  # an empty table (before `regions load`) is not worth remembering
             current_app.extensions[_CACHE] = cached
     return cached
+
+
+def remembered(key: str, build):
+    """A value built from the divisions alone (a form's choice list), built once per process
+    and forgotten with them. Only for a bounded set of keys (known region codes)."""
+    index = _index()
+    if not index.by_code:
+        return build()
+    if key not in index.derived:
+        index.derived[key] = build()
+    return index.derived[key]
 
 
 def get_region(code: str | None) -> Region | None:
@@ -85,11 +107,11 @@ def get_region(code: str | None) -> Region | None:
 
 
 def division(code: str | None) -> Division | None:
-    return _divisions().get(code) if code else None
+    return _index().by_code.get(code) if code else None
 
 
 def counties_of(prefecture_code: str) -> list[Division]:
-    return [d for d in _divisions().values() if d.parent_code == prefecture_code]
+    return list(_index().children.get(prefecture_code, ()))
 
 
 def prefectures() -> list[Division]:
@@ -102,4 +124,4 @@ def counties_within(region) -> list[Division]:
         return [division(region.code)]
     if region.level == RegionLevel.PREFECTURE:
         return counties_of(region.code)
-    return [d for d in _divisions().values() if d.level == RegionLevel.COUNTY]
+    return [d for d in _index().by_code.values() if d.level == RegionLevel.COUNTY]

@@ -22,7 +22,7 @@ from blueprints.fields import (
 from domain import answers, choices, clock, credit_codes, labels
 from domain.answers import MAX_QUALIFICATIONS
 from domain.changes import PARTS as CHANGE_PARTS
-from domain.regions import counties_of, division, prefectures
+from domain.regions import counties_of, division, prefectures, remembered
 from models import RegionLevel
 
 YES_NO = [SelectChoice(value, word) for value, word in labels.YES_NO.items()]
@@ -136,16 +136,24 @@ class RegionPair:
 
     @staticmethod
     def prefecture_choices():
-        return [SelectChoice("", "请选择州（市）")] + [
-            SelectChoice(p.code, p.name) for p in prefectures()]
+        return list(remembered("prefecture_choices", lambda: tuple(
+            [SelectChoice("", "请选择州（市）")]
+            + [SelectChoice(p.code, p.name) for p in prefectures()])))
 
     @staticmethod
     def county_choices(prefecture_code):
+        """The counties of a known prefecture, or every county grouped by prefecture; built once
+        per process (the section pages list 129 counties twice)."""
         blank = SelectChoice("", "请选择县（市、区）")
         if prefecture_code:
-            return [blank] + [SelectChoice(c.code, c.name) for c in counties_of(prefecture_code)]
-        return [blank] + [SelectChoice(c.code, c.name, optgroup=p.name)
-                          for p in prefectures() for c in counties_of(p.code)]
+            known = division(prefecture_code)
+            if known is None or known.level != RegionLevel.PREFECTURE:
+                return [blank]
+            return list(remembered(f"county_choices:{prefecture_code}", lambda: tuple(
+                [blank] + [SelectChoice(c.code, c.name) for c in counties_of(prefecture_code)])))
+        return list(remembered("county_choices", lambda: tuple(
+            [blank] + [SelectChoice(c.code, c.name, optgroup=p.name)
+                       for p in prefectures() for c in counties_of(p.code)])))
 
     @staticmethod
     def settle(prefecture_field, county_field):
