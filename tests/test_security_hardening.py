@@ -2,6 +2,7 @@
 forgot password, a lock that spoke differently for real and unknown ID numbers, unlimited
 guessing of the current password from a logged-in session."""
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -54,11 +55,13 @@ def test_who_proved_the_phone_learns_the_id_is_taken(app, client, outbox):
 # 2. Forgot password: the same work whether or not ID and phone belong together --------------------
 
 def _reset_send(app, client, id_number):
-    """The forgot-password send, and the first word of every SQL statement it ran."""
-    statements = []
+    """The forgot-password send, and the first word of every SQL statement it ran (in this
+    thread: a background thread of the app — the job sweeper — may use the engine meanwhile)."""
+    statements, request_thread = [], threading.get_ident()
 
     def record(_conn, _cursor, statement, *_args):
-        statements.append(statement.split()[0])
+        if threading.get_ident() == request_thread:
+            statements.append(statement.split()[0])
     with app.app_context():
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", record)
