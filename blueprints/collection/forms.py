@@ -10,170 +10,35 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-from wtforms.widgets import ListWidget
 
+from blueprints.collection.form_parts import (
+    ANSWER,
+    EDUCATION,
+    HAS_NONE,
+    QUALIFICATION,
+    YES_NO,
+    ConditionalForm,
+    DateInputField,
+    MultiCheckboxField,
+    RegionPair,
+    as_date,
+    check_date,
+    iso_date,
+    max_length,
+    need,
+    need_choice,
+    select,
+    text,
+)
 from blueprints.fields import (
-    FastCheckboxInput,
     RadioField,
     SelectField,
-    SelectMultipleField,
-    StringField,
 )
 from domain import answers, choices, clock, credit_codes, labels
 from domain.answers import MAX_QUALIFICATIONS
 from domain.changes import PARTS as CHANGE_PARTS
-from domain.regions import counties_of, division, prefectures, remembered
-from models import RegionLevel
-
-YES_NO = [SelectChoice(value, word) for value, word in labels.YES_NO.items()]
-HAS_NONE = [SelectChoice(value, word) for value, word in labels.HAS_NONE.items()]
-ANSWER, EDUCATION, QUALIFICATION = labels.SECTION_ANSWERS, labels.EDUCATION, labels.QUALIFICATION
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _options(values, blank="请选择"):
-    return [SelectChoice("", blank)] + [SelectChoice(v, v) for v in values]
-
-
-class DateInputField(StringField):
-    """A date typed as YYYY-MM-DD (a native date picker on phones); empty means none."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {})
-        kwargs["render_kw"].update(type="date", max="2099-12-31", min="1900-01-01")
-        super().__init__(label, validators, filters=[_strip], **kwargs)
-
-    @property
-    def date_value(self) -> date | None:
-        if not self.data:
-            return None
-        try:
-            return date.fromisoformat(self.data.replace("/", "-"))
-        except ValueError:
-            return None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = FastCheckboxInput()
-
-
-def text(label, limit, **kwargs):
-    render_kw = {"maxlength": limit}
-    render_kw.update(kwargs.pop("render_kw", {}))
-    return StringField(label, filters=[_strip], render_kw=render_kw, **kwargs)
-
-
-def select(label, values, blank="请选择"):
-    return SelectField(label, choices=_options(values, blank), validate_choice=False)
-
-
-class ConditionalForm:
-    """Validates only the fields that apply to the answers given."""
-
-    def relevant_names(self) -> list[str]:
-        return list(self._fields)
-
-    def validate(self, extra_validators=None):
-        ok = True
-        for name in self.relevant_names():
-            field = self._fields.get(name)
-            if field is None:  # csrf_token when CSRF is off
-                continue
-            inline = getattr(type(self), f"validate_{name}", None)
-            if not field.validate(self, [inline] if inline else []):
-                ok = False
-        return ok
-
-
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def _date(field) -> date | None:
-    return date.fromisoformat(field.data) if field.data else None
-
-
-def need(field, message):
-    if not field.data:
-        raise ValidationError(message)
-
-
-def need_choice(field, allowed, message):
-    if (field.data or "") not in allowed:
-        raise ValidationError(message)
-
-
-def max_length(field, limit):
-    if field.data and len(field.data) > limit:
-        raise ValidationError(f"最多{limit}个字，请精简")
-
-
-def check_date(field, today, required_message=None, not_before=None, not_before_message=None):
-    if not field.data:
-        if required_message:
-            raise ValidationError(required_message)
-        return
-    value = field.date_value
-    if value is None:
-        raise ValidationError("日期格式应为“年-月-日”，如2015-07-01")
-    if value > today:
-        raise ValidationError("日期不能晚于今天")
-    if value.year < 1900:
-        raise ValidationError("日期不正确，请核对年份")
-    if not_before and value < not_before:
-        raise ValidationError(not_before_message)
-    field.data = value.isoformat()  # stored and shown as <input type=date> reads it
-
-
-class RegionPair:
-    """A prefecture select and a county select of that prefecture. Before a prefecture is chosen
-    the county select lists every county grouped by prefecture, so a page without JavaScript needs
-    no round trip: the prefecture is taken from the county chosen."""
-
-    @staticmethod
-    def prefecture_choices():
-        return list(remembered("prefecture_choices", lambda: tuple(
-            [SelectChoice("", "请选择州（市）")]
-            + [SelectChoice(p.code, p.name) for p in prefectures()])))
-
-    @staticmethod
-    def county_choices(prefecture_code):
-        """The counties of a known prefecture, or every county grouped by prefecture; built once
-        per process (the section pages list 129 counties twice)."""
-        blank = SelectChoice("", "请选择县（市、区）")
-        if prefecture_code:
-            known = division(prefecture_code)
-            if known is None or known.level != RegionLevel.PREFECTURE:
-                return [blank]
-            return list(remembered(f"county_choices:{prefecture_code}", lambda: tuple(
-                [blank] + [SelectChoice(c.code, c.name) for c in counties_of(prefecture_code)])))
-        return list(remembered("county_choices", lambda: tuple(
-            [blank] + [SelectChoice(c.code, c.name, optgroup=p.name)
-                       for p in prefectures() for c in counties_of(p.code)])))
-
-    @staticmethod
-    def settle(prefecture_field, county_field):
-        """A county chosen with no prefecture gives its prefecture; then the county list."""
-        county = division(county_field.data) if county_field.data else None
-        if not prefecture_field.data and county is not None \
-                and county.level == RegionLevel.COUNTY:
-            prefecture_field.data = county.parent_code
-        county_field.choices = RegionPair.county_choices(prefecture_field.data)
-
-    @staticmethod
-    def check(prefecture_field, county_field, message):
-        county = division(county_field.data)
-        if county is None or county.level != RegionLevel.COUNTY:
-            raise ValidationError(message)
-        if county.parent_code != prefecture_field.data:
-            raise ValidationError("所选县（市、区）不属于所选州（市），请重新选择")
-
-
-# 1. 基本信息 ------------------------------------------------------------------------------
 class BasicForm(ConditionalForm, FlaskForm):
     gender = RadioField(ANSWER["gender"], choices=[SelectChoice(g, g) for g in choices.GENDERS],
                         validate_choice=False)
@@ -186,7 +51,7 @@ class BasicForm(ConditionalForm, FlaskForm):
 
     @staticmethod
     def data_from(given: answers.BasicAnswers) -> dict:
-        return {"gender": given.gender or "", "birth_date": _iso(given.birth_date),
+        return {"gender": given.gender or "", "birth_date": iso_date(given.birth_date),
                 "ethnicity": given.ethnicity, "political_status": given.political_status,
                 "address": given.address, "email": given.email}
 
@@ -196,7 +61,7 @@ class BasicForm(ConditionalForm, FlaskForm):
             ethnicity=self.ethnicity.data, political_status=self.political_status.data or "",
             address=self.address.data or "", email=self.email.data or "",
             gender=self.gender.data if typed else None,
-            birth_date=_date(self.birth_date) if typed else None)
+            birth_date=as_date(self.birth_date) if typed else None)
 
     def __init__(self, *args, derived_identity=True, today=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -273,8 +138,8 @@ class WorkForm(ConditionalForm, FlaskForm):
             e = given.employer
             return {"employed": answers.YES, "unit_name": e.name, "unit_credit_code": e.credit_code,
                     "unit_type": e.unit_type, "unit_prefecture": e.prefecture,
-                    "unit_county": e.county, "join_date": _iso(e.join_date),
-                    "accounting_start_date": _iso(e.accounting_start_date),
+                    "unit_county": e.county, "join_date": iso_date(e.join_date),
+                    "accounting_start_date": iso_date(e.accounting_start_date),
                     "posts": list(e.posts), "duty": e.duty}
         n = given.not_employed
         return {"employed": answers.NO, "person_category": n.category,
@@ -286,8 +151,8 @@ class WorkForm(ConditionalForm, FlaskForm):
             return answers.WorkAnswers(employer=answers.Employer(
                 name=self.unit_name.data, credit_code=self.unit_credit_code.data,
                 unit_type=self.unit_type.data, prefecture=self.unit_prefecture.data,
-                county=self.unit_county.data, join_date=_date(self.join_date),
-                accounting_start_date=_date(self.accounting_start_date),
+                county=self.unit_county.data, join_date=as_date(self.join_date),
+                accounting_start_date=as_date(self.accounting_start_date),
                 posts=tuple(self.posts.data), duty=self.duty.data or ""))
         return answers.WorkAnswers(not_employed=answers.NotEmployed(
             category=self.person_category.data, prefecture=self.collection_prefecture.data,
@@ -385,7 +250,7 @@ class EducationBlock(ConditionalForm, Form):
             return {"has": answers.NO}
         return {"has": answers.YES, "level": degree.level, "degree": degree.degree,
                 "school": degree.school, "major": degree.major,
-                "graduated_on": _iso(degree.graduated_on),
+                "graduated_on": iso_date(degree.graduated_on),
                 "certificate_number": degree.certificate_number}
 
     def to_degree(self) -> answers.Degree | None:
@@ -393,7 +258,7 @@ class EducationBlock(ConditionalForm, Form):
             return None
         return answers.Degree(level=self.level.data, degree=self.degree.data or "",
                               school=self.school.data, major=self.major.data,
-                              graduated_on=_date(self.graduated_on),
+                              graduated_on=as_date(self.graduated_on),
                               certificate_number=self.certificate_number.data or "")
 
     def relevant_names(self):
@@ -464,14 +329,14 @@ class QualificationForm(ConditionalForm, FlaskForm):
     def data_from(given: answers.QualificationAnswers) -> dict:
         return {"has": answers.YES if given.has else answers.NO,
                 "records": [{"level": r.level, "certificate_number": r.certificate_number,
-                             "obtained_on": _iso(r.obtained_on)} for r in given.records]}
+                             "obtained_on": iso_date(r.obtained_on)} for r in given.records]}
 
     def to_answers(self) -> answers.QualificationAnswers:
         if self.has.data != answers.YES:
             return answers.QualificationAnswers()
         return answers.QualificationAnswers(tuple(
             answers.Qualification(entry.form.level.data, entry.form.certificate_number.data,
-                                  _date(entry.form.obtained_on))
+                                  as_date(entry.form.obtained_on))
             for entry in self.records.entries))
 
     def relevant_names(self):
