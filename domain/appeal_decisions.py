@@ -1,9 +1,10 @@
 """Deciding an account appeal (账号申诉) and telling the people it concerns.
 
-Approval of either kind binds the appellant's new phone and ends every session of the account;
+Approval of either kind binds the appellant's new phone, ends every session of the account and
+its WeChat binding (a lost phone may have gone with WeChat signed in on it);
 a taken ID (证件号被占用) also moves the account to the appellant: their name, a password only
-the notice job knows (sent by SMS, to be changed at the first login), no WeChat binding, and the
-old holder's phone told why. Rejection needs a reason, which the appellant reads in the SMS.
+the notice job knows (sent by SMS, to be changed at the first login), and the old holder's
+phone told why. Rejection needs a reason, which the appellant reads in the SMS.
 Who may decide is domain/appeals.py's `can_decide`."""
 import secrets
 from dataclasses import dataclass
@@ -85,6 +86,9 @@ def _carry_out(appeal: Appeal, staff: Account, ip: str) -> dict:
         raise AppealProblem("outcome", PHONE_TAKEN) from None
     login_sessions.end_all(account)
     login_lock.clear(account)
+    # A WeChat binding ends with either kind: a taken ID's WeChat was the old holder's, and a
+    # lost phone may have gone with the WeChat signed in on it.
+    wechat_bindings.end_binding(account, "appeal", actor=staff, ip=ip)
     details = {"account": account.id, "from": mask_phone(old_phone),
                "to": mask_phone(appeal.phone)}
     if appeal.kind == AppealKind.TAKEN_ID:
@@ -95,7 +99,6 @@ def _carry_out(appeal: Appeal, staff: Account, ip: str) -> dict:
         account.password_changed_at = utcnow()
         account.must_change_password = True
         account.must_bind_phone = False
-        wechat_bindings.end_binding(account, "appeal", actor=staff, ip=ip)
         if old_phone and old_phone != appeal.phone:
             jobs.enqueue("notice.appeal", created_by=staff, appeal_id=appeal.id,
                          to="old_holder", phone=old_phone)

@@ -7,7 +7,8 @@ photo of the person holding it, a short statement — and a new phone proven by 
   login), every session of the old holder ended, a WeChat binding removed, and the old holder's
   phone told why.
 - 原手机号无法使用 (`lost_phone`): my own account, but the bound phone is gone. Approval binds the
-  new phone and ends every session; the password stays.
+  new phone, ends every session and a WeChat binding (the phone may have gone with WeChat
+  signed in); the password stays.
 
 Deciding and the notices are domain/appeal_decisions.py.
 

@@ -442,6 +442,9 @@ def test_approving_a_lost_phone_appeal_rebinds_the_phone(app, outbox):
         account = db.session.scalar(sa.select(Account).where(
             Account.id_number == person.id_number))
         account_id, before = account.id, account.password_hash
+        db.session.add(WeChatBinding(account_id=account_id, appid="wxtest", openid_digest="e" * 64,
+                                     openid_sealed="sealed"))
+        db.session.commit()
         db.session.remove()
     new_phone = unique_phone()
     file_appeal(app.test_client(), outbox, "lost-phone", person.id_number, new_phone,
@@ -456,6 +459,10 @@ def test_approving_a_lost_phone_appeal_rebinds_the_phone(app, outbox):
     assert person_client.get("/collection").status_code in (302, 303)
     assert any("已改绑本手机号" in text for text in messages_to(outbox, new_phone))
     assert log_in(app.test_client(), person) is None  # the password still works
+    with app.app_context():  # the lost phone may carry the WeChat signed in: the binding ends
+        assert db.session.scalar(sa.select(WeChatBinding).where(
+            WeChatBinding.account_id == account_id)) is None
+        db.session.remove()
 
 
 def test_rejection_needs_a_reason_and_sends_it(app, held, outbox):
