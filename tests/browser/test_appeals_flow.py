@@ -3,7 +3,8 @@ from the register page's notice, files it on a phone with camera photos, the cou
 approves it at a desk — the old holder's session ends at their next page and the account opens
 with the password sent to the appellant's phone; a lost-phone appeal from 忘记密码 for an account
 without a county — its first try refused for a mistyped code, the photos kept — is rejected by
-an administrator with a reason, filed again and approved."""
+an administrator with a reason, filed again and approved; a taken-ID appeal rejected by the
+county, the holder's account, session and phone untouched."""
 import re
 
 import pytest
@@ -215,3 +216,36 @@ def test_a_lost_phone_appeal_rejected_then_approved(page: Page, desk: Page, app,
     assert "已改绑本手机号" in sms_to(outbox, newer_phone)
     desk.get_by_role("link", name="已处理").click()
     expect(desk.get_by_role("row").filter(has_text=person.name)).to_have_count(2)
+
+
+@pytest.mark.browser
+def test_a_taken_id_appeal_rejected_leaves_the_account_alone(page: Page, other_phone: Page,
+                                                           desk: Page, app, outbox, photo_files,
+                                                           snapshot):
+    made = make_application(app, "530102", ApplicationStatus.PENDING, name="孙持有",
+                            id_number=make_id(seq="731"), phone="13800000731")
+    holder = Person(made.id_number, made.phone, made.name, made.password)
+    reviewer = create_reviewer(app, "530102", make_id("530102", "19800101", "732"),
+                               "13900000732", name="五华审核")
+    appellant_phone = "13700000733"
+    log_in(other_phone, holder)
+
+    page.goto("/appeal/taken-id")
+    loaded(page)
+    fill_appeal(page, outbox, holder.id_number, "周冒认", appellant_phone, photo_files, snapshot,
+                "appeal_taken_id_rejected")
+
+    log_in(desk, reviewer)
+    open_appeal(desk, "周冒认")
+    group(desk, "处理结果").get_by_label("不通过", exact=True).check()
+    reason = "手持证件照片与账号现有证件照片不是同一人"
+    field(desk, "不通过的原因").fill(reason)
+    button(desk, "提交决定").click()
+    expect(desk.locator("#messages")).to_contain_text("未通过")
+
+    # The appellant is told why; the holder keeps the account, the session and the phone.
+    assert reason in sms_to(outbox, appellant_phone)
+    assert [m for m in outbox_messages(outbox) if m["to"] == holder.phone] == []
+    other_phone.goto("/collection")
+    expect(other_phone).to_have_url(re.compile(r"/collection"))
+    expect(other_phone.locator("main")).to_contain_text("审核中")
