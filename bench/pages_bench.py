@@ -11,12 +11,14 @@ the target, and the SQL statements each page issues (counted in-process). Assert
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/kjxx_pages]
 """
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -83,8 +85,9 @@ def prepare(database_url: str, applications: int):
     return app, applicant, reviewer
 
 
-def log_in(port: int, person) -> str:
-    """Log in over HTTP; return the session cookie."""
+def log_in(port: int, person, outbox: Path) -> str:
+    """Log in over HTTP (staff also type the code the app's job thread puts in the outbox);
+    return the session cookie."""
     client = Client(port)
     status, headers, body, _ = client.request("GET", "/login")
     cookie = headers["Set-Cookie"].split(";", 1)[0]
@@ -96,13 +99,39 @@ def log_in(port: int, person) -> str:
                                               "application/x-www-form-urlencoded"})
     assert status == 303, body[-500:]
     cookie = headers["Set-Cookie"].split(";", 1)[0]
+    if headers["Location"].endswith("/login/verify"):
+        status, headers, body, _ = client.request("GET", "/login/verify",
+                                                  headers={"Cookie": cookie})
+        cookie = headers.get("Set-Cookie", cookie).split(";", 1)[0]
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', body).group(1).decode()
+        form = urlencode({"csrf_token": token, "sms_code": code_in(outbox, person.phone)})
+        status, headers, body, _ = client.request(
+            "POST", "/login/verify", body=form, headers={
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 303, body[-500:]
+        cookie = headers["Set-Cookie"].split(";", 1)[0]
     # The first page after a login puts a new CSRF token in the session: take that cookie, as a
     # browser would (wrk replays one cookie; a stale one would make every request rewrite it).
     status, headers, body, _ = client.request("GET", "/home", headers={"Cookie": cookie})
     status, headers, body, _ = client.request("GET", headers["Location"],
                                               headers={"Cookie": cookie})
+    assert status == 200, (headers, body[-500:])
     fresh = headers.get("Set-Cookie")
     return fresh.split(";", 1)[0] if fresh else cookie
+
+
+def code_in(outbox: Path, phone: str, wait: float = 20.0) -> str:
+    """The newest code sent to `phone`, waiting for the job that sends it."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if outbox.exists():
+            for line in reversed(outbox.read_text(encoding="utf-8").splitlines()):
+                message = json.loads(line)
+                found = re.search(r"\d{6}", message["body"])
+                if message["to"] == phone and found:
+                    return found.group(0)
+        time.sleep(0.2)
+    raise RuntimeError(f"no code reached {outbox} for {phone}")
 
 
 def wrk(port: int, path: str, seconds: float, connections: int, cookie: str | None):
@@ -191,8 +220,9 @@ def main():
         server = Server("wsgi:app", ROOT, server_env(args.database_url, port, workdir), port,
                         workdir / "app.log")
         try:
-            cookies = {"applicant": log_in(port, applicant), "reviewer": log_in(port, reviewer),
-                       None: None}
+            outbox = workdir / "outbox.jsonl"
+            cookies = {"applicant": log_in(port, applicant, outbox),
+                       "reviewer": log_in(port, reviewer, outbox), None: None}
             for name, path, who in pages:
                 wrk(port, path, 2, args.connections, cookies[who])  # warm-up
                 results[name] = wrk(port, path, args.seconds, args.connections, cookies[who])
