@@ -40,6 +40,6 @@ def retry(job_id: int, actor, ip: str) -> bool:
         db.session.rollback()
         return False
     audit.record("job.retry", actor=actor, ip=ip, details={"job": job_id})
-    ring_after_commit(job_id)
+    ring_after_commit(job_id, db.session.get(Job, job_id).kind)
     db.session.commit()
     return True

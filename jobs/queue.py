@@ -38,18 +38,18 @@ def enqueue(kind: str, *, created_by=None, max_attempts: int | None = None, **pa
               max_attempts=max_attempts or current_app.config["JOB_MAX_ATTEMPTS"])
     db.session.add(job)
     db.session.flush()
-    ring_after_commit(job.id)
+    ring_after_commit(job.id, kind)
     return job
 
 
-def ring_after_commit(job_id: int) -> None:
-    db.session.info.setdefault(_PENDING, []).append((runner(), job_id))
+def ring_after_commit(job_id: int, kind: str = "") -> None:
+    db.session.info.setdefault(_PENDING, []).append((runner(), job_id, kind))
 
 
 @event.listens_for(Session, "after_commit")
 def _ring_after_commit(session):
-    for job_runner, job_id in session.info.pop(_PENDING, ()):
-        job_runner.push(job_id)
+    for job_runner, job_id, kind in session.info.pop(_PENDING, ()):
+        job_runner.push(job_id, kind)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -57,15 +57,15 @@ def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
 
 
-def due_jobs(limit: int = 200) -> list[int]:
-    """Queued jobs that are due and were not rung for lately."""
+def due_jobs(limit: int = 200) -> list[tuple[int, str]]:
+    """Queued jobs that are due and were not rung for lately: (id, kind)."""
     now = utcnow()
-    return list(db.session.scalars(
-        sa.select(Job.id).where(Job.status == JobStatus.QUEUED,
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Job.id, Job.kind).where(Job.status == JobStatus.QUEUED,
                                 Job.run_after <= now - FIRST_RING_GRACE,
                                 sa.or_(Job.pushed_at.is_(None),
                                        Job.pushed_at <= now - RING_AGAIN_AFTER))
-        .order_by(Job.run_after).limit(limit)))
+        .order_by(Job.run_after).limit(limit))]
 
 
 def sweep(push) -> int:
@@ -77,10 +77,11 @@ def sweep(push) -> int:
         .values(status=sa.case((Job.attempts >= Job.max_attempts, JobStatus.FAILED),
                                else_=JobStatus.QUEUED),
                 last_error="the worker running this job stopped", finished_at=None))
-    ids = due_jobs()
-    if ids:
-        db.session.execute(sa.update(Job).where(Job.id.in_(ids)).values(pushed_at=now))
+    due = due_jobs()
+    if due:
+        db.session.execute(sa.update(Job).where(Job.id.in_([job_id for job_id, _ in due]))
+                           .values(pushed_at=now))
     db.session.commit()
-    for job_id in ids:
-        push(job_id)
-    return len(ids)
+    for job_id, kind in due:
+        push(job_id, kind)
+    return len(due)

@@ -1,4 +1,5 @@
-"""Where jobs run. Each runner has `push(job_id)`: "this job may run now"."""
+"""Where jobs run. Each runner has `push(job_id, kind)`: "this job may run now" (the kind tells
+its lane, jobs.handlers.lane)."""
 import logging
 import queue
 import threading
@@ -17,7 +18,7 @@ class InlineRunner:
     def __init__(self, app):
         self.app = app
 
-    def push(self, job_id: int) -> None:
+    def push(self, job_id: int, kind: str = "") -> None:
         from extensions import db
         from models import Job, JobStatus, utcnow
         with self.app.app_context():
@@ -38,7 +39,7 @@ class ThreadRunner:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def push(self, job_id: int) -> None:
+    def push(self, job_id: int, kind: str = "") -> None:
         self._start()
         self.queue.put(job_id)
 
@@ -60,7 +61,7 @@ class ThreadRunner:
                     if job_id is not None:
                         run_job(job_id)
                     else:
-                        sweep(self.queue.put)
+                        sweep(self.push)
             except Exception:  # noqa: BLE001 — the thread must outlive a database outage
                 log.exception("job thread")
 
@@ -75,12 +76,21 @@ class RqRunner:
         self.redis = Redis.from_url(app.config["REDIS_URL"], socket_timeout=2,
                                     socket_connect_timeout=2)
         self.queue = Queue(app.config["JOB_QUEUE"], connection=self.redis)
+        self.slow_queue = Queue(app.config["JOB_QUEUE"] + "-slow", connection=self.redis)
         self.timeout = app.config["JOB_TIMEOUT_SECONDS"]
 
-    def push(self, job_id: int) -> None:
+    @property
+    def queues(self):
+        """In the order a worker takes them: the quick lane first."""
+        return [self.queue, self.slow_queue]
+
+    def push(self, job_id: int, kind: str = "") -> None:
         from redis.exceptions import RedisError
+
+        from jobs.handlers import lane
+        queue = self.slow_queue if lane(kind) == "slow" else self.queue
         try:
-            self.queue.enqueue("jobs.worker.run_pushed", job_id, job_timeout=self.timeout,
+            queue.enqueue("jobs.worker.run_pushed", job_id, job_timeout=self.timeout,
                                result_ttl=0, failure_ttl=86400)
         except RedisError as error:
             log.warning("job queue unreachable (%s); job %s waits for the sweeper",

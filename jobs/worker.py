@@ -1,5 +1,6 @@
 """`flask jobs work`: the production worker. An RQ SimpleWorker (jobs run in this process, so
-what a job loads once — fonts, OCR models — stays loaded) listening on JOB_QUEUE, and beside it
+what a job loads once — fonts, OCR models — stays loaded) listening on JOB_QUEUE and, after it,
+JOB_QUEUE-slow (jobs.handlers.SLOW_KINDS), and beside it
 a sweeper thread that rings for due retries and for jobs whose first ring was lost, and starts
 the periodic jobs. Several workers may run: a short Redis lock lets one sweep at a time."""
 import logging
@@ -48,7 +49,7 @@ def work(app, burst: bool = False) -> None:
     try:
         while True:
             try:
-                worker = SimpleWorker([runner.queue], connection=runner.redis)
+                worker = SimpleWorker(runner.queues, connection=runner.redis)
                 worker.work(burst=burst, logging_level="WARNING")
                 return
             except RedisError as error:

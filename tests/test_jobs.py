@@ -164,12 +164,12 @@ def test_the_sweeper_rings_for_a_lost_job_and_revives_an_abandoned_one(app, ctx,
         lost_id, abandoned_id = lost.id, abandoned.id
         db.session.remove()
     rung = []
-    assert sweep(rung.append) == 2
+    assert sweep(lambda job_id, _kind: rung.append(job_id)) == 2
     assert sorted(rung) == [lost_id, abandoned_id]  # revived, and due at once
     assert job_row(app, abandoned_id).status == JobStatus.QUEUED
     assert "stopped" in job_row(app, abandoned_id).last_error
     rung.clear()
-    sweep(rung.append)
+    sweep(lambda job_id, _kind: rung.append(job_id))
     assert rung == []  # rung lately: not again within the minute
 
 
@@ -217,6 +217,41 @@ def test_the_rq_worker_runs_what_the_app_queued(app, ctx, ran, monkeypatch):
     assert calls == [{"n": 10}]
     assert job_row(app, job.id).status == JobStatus.DONE
     runner.queue.delete(delete_jobs=True)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"),
+                    reason="needs Redis: set TEST_REDIS_URL (.ci/run does)")
+def test_a_quick_job_does_not_wait_behind_slow_ones(app, ctx, ran, monkeypatch):
+    """Photo checks queued first, a login code after them: the worker sends the code first."""
+    from jobs import handlers
+    from jobs.worker import work
+    calls, _ = ran
+    monkeypatch.setitem(HANDLERS, "test.slow", "tests.test_jobs:_echo")
+    monkeypatch.setattr(handlers, "SLOW_KINDS", frozenset({"test.slow"}))
+    monkeypatch.setitem(app.config, "REDIS_URL", os.environ["TEST_REDIS_URL"])
+    monkeypatch.setitem(app.config, "JOB_QUEUE", f"kjxx-test-lanes-{os.getpid()}")
+    runner = RqRunner(app)
+    for queue in runner.queues:
+        queue.empty()
+    monkeypatch.setitem(app.extensions, "jobs", runner)
+    for n in (1, 2, 3):
+        jobs.enqueue("test.slow", n=n)
+    db.session.commit()
+    jobs.enqueue("test.echo", n=99)
+    db.session.commit()
+    assert (len(runner.queue), len(runner.slow_queue)) == (1, 3)
+    work(app, burst=True)
+    assert calls == [{"n": 99}, {"n": 1}, {"n": 2}, {"n": 3}]
+    for queue in runner.queues:
+        queue.delete(delete_jobs=True)
+
+
+def test_the_slow_lane_holds_the_work_of_seconds():
+    from jobs.handlers import HANDLERS as KINDS
+    from jobs.handlers import SLOW_KINDS, lane
+    assert SLOW_KINDS <= set(KINDS)   # a renamed kind would silently go back to the quick lane
+    assert [lane(k) for k in ("sms.code", "notice.decision", "precheck.material")] == \
+        ["quick", "quick", "slow"]
 
 
 # -- SMS codes by job ----------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_a_reset_request_does_the_same_work_either_way(app, client, outbox, monk
     held = []
 
     class Holding:  # the queue exists; the worker has not run yet
-        def push(self, job_id):
+        def push(self, job_id, kind=""):
             held.append(job_id)
     monkeypatch.setitem(app.extensions, "jobs", Holding())
     owner = seeded_applicant(app, phone="13900001111")

@@ -461,9 +461,8 @@ class Registrant(Person):
         self.think()
         asked = time.time()
         try:
-            sent = self.post("/register", {"phone": phone, "captcha": PLAN["captcha"],
-                                           "action": "send_code"}, expected=(200,),
-                             label=" (send code)")
+            sent = self.post("/register/send-code", {"phone": phone, "captcha": PLAN["captcha"]},
+                             expected=(200,), label=" (send code)")
         except Abandon:
             JOURNAL.write("sms_refused", phone=phone)
             raise
@@ -486,7 +485,7 @@ class Registrant(Person):
         answer = self.post("/register", {
             "id_type": "居民身份证", "id_number": id_number, "name": "李明", "phone": phone,
             "captcha": PLAN["captcha"], "sms_code": code, "password": PLAN["password"],
-            "password2": PLAN["password"], "consent": "y", "action": "register"},
+            "password2": PLAN["password"], "consent": "y"},
             label=" (register)", conflict=True)
         if answer.status_code == 303:
             JOURNAL.write("registration", account=id_number, phone=phone)

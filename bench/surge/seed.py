@@ -244,8 +244,8 @@ def http_registrations(args, counties: list[str], count: int) -> list[dict]:
         token = re.search(r'name="csrf_token" value="([^"]+)"',
                           session.get(args.host + "/register", timeout=30).text).group(1)
         headers = {"Referer": args.host + "/register"}
-        sent = session.post(args.host + "/register", headers=headers, timeout=30, data={
-            "csrf_token": token, "phone": phone, "captcha": "TEST", "action": "send_code"})
+        sent = session.post(args.host + "/register/send-code", headers=headers, timeout=30,
+                            data={"csrf_token": token, "phone": phone, "captcha": "TEST"})
         if sent.status_code != 200:
             raise SystemExit(f"send_code answered {sent.status_code}: {sent.text[-500:]}")
         code = wait_for_code(Path(args.sms_log), phone)
@@ -253,7 +253,7 @@ def http_registrations(args, counties: list[str], count: int) -> list[dict]:
                               allow_redirects=False, data={
             "csrf_token": token, "id_type": "居民身份证", "id_number": id_number, "name": "王芳",
             "phone": phone, "captcha": "TEST", "sms_code": code, "password": PASSWORD,
-            "password2": PASSWORD, "consent": "y", "action": "register"})
+            "password2": PASSWORD, "consent": "y"})
         if answer.status_code != 303:
             raise SystemExit(f"register answered {answer.status_code}: {answer.text[-500:]}")
         people.append({"id": id_number, "county": county})
