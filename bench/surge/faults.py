@@ -40,6 +40,7 @@ REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::
                "--logfile", "/var/log/redis/ci.log"]
 TWILIO_PORT = 9099
 OUT = []
+SEND_CODE = "POST /register/send-code (send code)"   # the locust name of 获取验证码 on /register
 
 
 def say(line: str = "") -> None:
@@ -340,7 +341,7 @@ def redis_fault(args) -> None:
     during = [r for r in rows if down <= r.at <= up]
     groups = {
         "login posts (POST /login)": lambda r: r.name == "POST /login",
-        "SMS sends (POST /register send code)": lambda r: r.name == "POST /register (send code)",
+        "SMS sends (POST /register/send-code)": lambda r: r.name == SEND_CODE,
         "logged-in pages (collection, sections, uploads, review, decide, media)": lambda r: (
             r.name.split(" ", 1)[1].startswith(("/collection", "/review", "/media"))),
         "everything else (login page, register page, sms-status, logout)": lambda r: True,
@@ -352,7 +353,7 @@ def redis_fault(args) -> None:
         by_group[label] = chosen
         say(f"  during the outage, {label}: {outcomes(chosen)}")
     logins = by_group["login posts (POST /login)"]
-    sends = by_group["SMS sends (POST /register send code)"]
+    sends = by_group["SMS sends (POST /register/send-code)"]
     pages = by_group["logged-in pages (collection, sections, uploads, review, decide, media)"]
 
     messages = outbox_lines(outbox, outbox_start)
@@ -479,8 +480,8 @@ def sms_fault(args) -> None:
     fast = True
     for mode, start, end in phases:
         window = [r for r in rows if t0 + start <= r.at < t0 + end]
-        sends = [r.ms for r in window if r.name == "POST /register (send code)"]
-        others = [r.ms for r in window if r.name != "POST /register (send code)"]
+        sends = [r.ms for r in window if r.name == SEND_CODE]
+        others = [r.ms for r in window if r.name != SEND_CODE]
         mine = [p for p, w in asked.items() if t0 + start <= w["at"] < t0 + end]
         outcome_counts = {}
         for phone in mine:

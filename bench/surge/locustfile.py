@@ -169,7 +169,8 @@ class SmsInbox:
                     self.offset += len(line.encode("utf-8"))
                     message = json.loads(line)
                     found = CODE.search(message.get("body", ""))
-                    if found:
+                    # the stand-in logs what it refused too (status 500): never delivered
+                    if found and message.get("status", 201) < 300:
                         self.codes[message["to"].removeprefix("+86")] = found.group(1)
         return self.codes.pop(phone, None)
 
