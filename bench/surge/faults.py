@@ -416,8 +416,14 @@ def uncounted_codes(codes: list[dict]) -> list[str]:
         delivered[message["to"]] = delivered.get(message["to"], 0) + 1
     uncounted = []
     for phone, count in delivered.items():
-        counted = max((client.llen(key) for key in client.scan_iter(f"*sms-phone/{phone}/*")
-                       if client.type(key) == b"list"), default=0)
+        # keys: …/sms-phone/<scope>/<phone>/<amount>/<period>/…, one per window; each scope
+        # (a new binding, account recovery) is counted on its own
+        by_scope = {}
+        for key in client.scan_iter(f"*sms-phone/*/{phone}/*"):
+            if client.type(key) == b"list":
+                scope = key.decode().split("sms-phone/", 1)[1].split("/", 1)[0]
+                by_scope[scope] = max(by_scope.get(scope, 0), client.llen(key))
+        counted = sum(by_scope.values())
         if counted < count:
             uncounted.append(phone)
     return uncounted

@@ -158,6 +158,9 @@ class SmsInbox:
 
     def __init__(self, path: str | None):
         self.path, self.offset, self.codes = Path(path) if path else None, 0, {}
+        # codes of earlier runs and of the seeding are not this run's: start at the file's end
+        if self.path is not None and self.path.exists():
+            self.offset = self.path.stat().st_size
 
     def code_for(self, phone: str) -> str | None:
         if self.path is not None and self.path.exists():
