@@ -50,7 +50,7 @@ def main():
         load_regions()
 
     class Recording:  # the queue: jobs wait for the worker, as in production
-        def push(self, job_id):
+        def push(self, job_id, kind=""):
             pass
 
     app.extensions["jobs"] = Recording()

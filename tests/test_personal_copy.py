@@ -173,7 +173,7 @@ def test_the_page_and_its_fragment(app):
 def test_a_copy_being_built_is_followed_every_two_seconds(app, monkeypatch):
     person = make_application(app)
     client = applicant_client(app, person)
-    monkeypatch.setattr(app.extensions["jobs"], "push", lambda job_id: None)  # not run yet
+    monkeypatch.setattr(app.extensions["jobs"], "push", lambda job_id, kind="": None)  # not run yet
     assert client.post(URL).status_code == 303
     assert client.post(URL).status_code == 303  # a second press waits for the same job
     fragment = body(client.get(URL, headers=htmx()))
